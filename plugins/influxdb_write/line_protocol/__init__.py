@@ -1,0 +1,26 @@
+"""Exact line protocol codec and validator. Standard library only.
+
+- :func:`encode_record` / :func:`encode_records`: record dicts to lines.
+- :func:`validate`: check raw line protocol, every bad line reported.
+- :func:`parse_lines`: read line protocol back into typed values.
+"""
+
+from .decoder import Line, parse_lines, validate
+from .encoder import Unsigned, encode_record, encode_records
+from .errors import InvalidLineError, LineError, LineProtocolError, RecordError
+from .precision import PRECISIONS, datetime_to_timestamp
+
+__all__ = [
+    "PRECISIONS",
+    "InvalidLineError",
+    "Line",
+    "LineError",
+    "LineProtocolError",
+    "RecordError",
+    "Unsigned",
+    "datetime_to_timestamp",
+    "encode_record",
+    "encode_records",
+    "parse_lines",
+    "validate",
+]

@@ -1,0 +1,276 @@
+"""Encoding of record dicts into line protocol.
+
+A record is the dict shape InfluxDB's Python clients accept::
+
+    {"measurement": "cpu", "tags": {"host": "a"}, "fields": {"usage": 0.5}, "time": 1700000000}
+
+Every value is checked; anything that cannot be written so that the server reads
+back exactly what the record says is a :class:`RecordError` naming the record's
+index and the part at fault. Nothing is dropped silently, except what the record
+itself marks as absent: a ``None`` field value and a ``None`` or empty tag value.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from .errors import RecordError
+from .escaping import escape_key, escape_measurement, quote_string
+from .precision import check_precision, datetime_to_timestamp, parse_time_string, time_range
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+UINT64_MAX = 2**64 - 1
+
+RESERVED_TAG_KEYS = frozenset({"_measurement", "_field", "time"})
+RECORD_KEYS = frozenset({"measurement", "tags", "fields", "time"})
+
+
+class Unsigned(int):
+    """An unsigned 64-bit integer field value, written as ``123u``.
+
+    Plain Python ints are written as signed integers (``123i``); wrap a value in
+    ``Unsigned`` to store it as InfluxDB's unsigned type (InfluxDB 2.x, 3.x, Cloud).
+    """
+
+    def __new__(cls, value: int) -> Unsigned:
+        number = int.__new__(cls, value)
+        if not 0 <= number <= UINT64_MAX:
+            raise ValueError(f"unsigned value {int(number)} is outside 0..{UINT64_MAX}")
+        return number
+
+    def __repr__(self) -> str:
+        return f"Unsigned({int(self)})"
+
+
+class _Cache:
+    """Escaped names by raw name: tags and keys repeat across records, so most
+    records skip validation and escaping entirely. Cleared when it grows large,
+    so high-cardinality tag values cannot grow memory without bound."""
+
+    __slots__ = ("escape", "what", "items", "limit")
+
+    def __init__(self, escape: Any, what: str, limit: int = 100_000) -> None:
+        self.escape = escape
+        self.what = what
+        self.items: dict[str, str] = {}
+        self.limit = limit
+
+    def miss(self, name: Any) -> str:
+        if type(name) is not str:
+            # Only exact strs are cached: True == 1 as a dict key would alias "1".
+            if isinstance(name, str):
+                return str(self.escape(name[:], self.what))  # str subclass: its plain text
+            if isinstance(name, int) and not isinstance(name, bool):
+                return str(self.escape(str(int(name)), self.what))
+            raise ValueError(f"{self.what} must be a str, got {type(name).__name__}")
+        escaped: str = self.escape(name, self.what)
+        if len(self.items) >= self.limit:
+            self.items.clear()
+        self.items[name] = escaped
+        return escaped
+
+
+def _escape_tag_key(key: str, what: str) -> str:
+    if key in RESERVED_TAG_KEYS:
+        raise ValueError(f"{key!r} is reserved by InfluxDB; rename the tag")
+    return escape_key(key, what)
+
+
+_measurements = _Cache(lambda name, what: escape_measurement(name), "measurement")
+_tag_keys = _Cache(_escape_tag_key, "tag key")
+_tag_values = _Cache(escape_key, "tag value")
+def _escape_field_key(key: str, what: str) -> str:
+    if key == "time":
+        raise ValueError("'time' is reserved by InfluxDB; put the timestamp in the record's time")
+    return escape_key(key, what)
+
+
+_field_keys = _Cache(_escape_field_key, "field key")
+
+
+def _other_value(value: Any) -> str:
+    """Field values beyond the exact built-in types: subclasses, Decimal, numpy scalars."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Unsigned):
+        return f"{int(value)}u"
+    if isinstance(value, int):
+        return _int_value(int(value))
+    if isinstance(value, float):
+        return _float_value(float(value))
+    if isinstance(value, str):
+        return quote_string(value[:])
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} cannot be written: line protocol has no NaN or Inf")
+        return _float_value(float(value))
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if kind == "b":
+        return "true" if value else "false"
+    if kind in ("i", "u"):
+        return _int_value(int(value))
+    if kind == "f":
+        return _float_value(float(value))
+    raise ValueError(
+        f"value of type {type(value).__name__} is not supported; use bool, int, "
+        "Unsigned, float, Decimal, str or a numpy scalar"
+    )
+
+
+def _int_value(value: int) -> str:
+    if INT64_MIN <= value <= INT64_MAX:
+        return f"{value}i"
+    raise ValueError(
+        f"integer {value} is outside the signed 64-bit range; "
+        "wrap it in Unsigned() if it is unsigned, or convert it to float"
+    )
+
+
+def _float_value(value: float) -> str:
+    if math.isfinite(value):
+        return repr(value)
+    raise ValueError(f"{value} cannot be written: line protocol has no NaN or Inf")
+
+
+def _time_value(value: Any, precision: str, low: int, high: int, naive_tz: Any) -> int:
+    if type(value) is not int:
+        if isinstance(value, bool):
+            raise ValueError("time must be an int, datetime or ISO 8601 string, not bool")
+        if isinstance(value, str):
+            value = parse_time_string(value)
+        if isinstance(value, _dt.datetime):
+            value = datetime_to_timestamp(value, precision, naive_tz)
+        elif isinstance(value, int) or getattr(getattr(value, "dtype", None), "kind", "") in "iu":
+            value = int(value)
+        else:
+            raise ValueError(
+                f"time of type {type(value).__name__} is not supported; use an int in "
+                f"{precision}, a timezone-aware datetime or an ISO 8601 string"
+            )
+    if low <= value <= high:
+        return value
+    raise ValueError(
+        f"time {value} ({precision}) is outside the range InfluxDB stores "
+        f"({low}..{high}); is the precision right?"
+    )
+
+
+def _encode(
+    record: Any, index: int, precision: str, low: int, high: int, naive_tz: Any
+) -> str:
+    part = "record"
+    try:
+        if not isinstance(record, Mapping):
+            raise ValueError(f"expected a dict, got {type(record).__name__}")
+        if not RECORD_KEYS.issuperset(record):
+            unknown = sorted(map(str, set(record) - RECORD_KEYS))
+            raise ValueError(
+                f"unknown key(s) {', '.join(unknown)}; a record has measurement, "
+                "tags, fields and time"
+            )
+        part = "measurement"
+        name = record.get("measurement")
+        head = _measurements.items.get(name)  # type: ignore[arg-type]
+        if head is None:
+            if name is None:
+                raise ValueError("missing; every record needs a measurement")
+            head = _measurements.miss(name)
+        tags = record.get("tags")
+        if tags:
+            parts = [head]
+            for key in sorted(tags):
+                value = tags[key]
+                if value is None or value == "":
+                    continue
+                part = f"tag {key!r}"
+                escaped_key = _tag_keys.items.get(key)
+                if escaped_key is None:
+                    escaped_key = _tag_keys.miss(key)
+                escaped = _tag_values.items.get(value)
+                if escaped is None:
+                    escaped = _tag_values.miss(value)
+                parts.append(f"{escaped_key}={escaped}")
+            head = ",".join(parts)
+        fields = record.get("fields")
+        if not fields:
+            part = "fields"
+            raise ValueError("no fields; a point needs at least one field")
+        body = []
+        for key, value in fields.items():
+            part = f"field {key!r}"
+            kind = type(value)
+            if kind is float:
+                if value - value != 0.0:
+                    raise ValueError(f"{value} cannot be written: line protocol has no NaN or Inf")
+                text = repr(value)
+            elif kind is int:
+                text = f"{value}i" if INT64_MIN <= value <= INT64_MAX else _int_value(value)
+            elif kind is str:
+                text = quote_string(value)
+            elif kind is bool:
+                text = "true" if value else "false"
+            elif value is None:
+                continue
+            else:
+                text = _other_value(value)
+            escaped = _field_keys.items.get(key)
+            if escaped is None:
+                escaped = _field_keys.miss(key)
+            body.append(f"{escaped}={text}")
+        if not body:
+            part = "fields"
+            raise ValueError("every field value is None; a point needs at least one field")
+        line = f"{head} {','.join(body)}"
+        timestamp = record.get("time")
+        if timestamp is None:
+            return line
+        part = "time"
+        if type(timestamp) is not int or not low <= timestamp <= high:
+            timestamp = _time_value(timestamp, precision, low, high, naive_tz)
+        return f"{line} {timestamp}"
+    except ValueError as exc:
+        raise RecordError(index, part, str(exc)) from None
+    except (TypeError, AttributeError) as exc:
+        raise RecordError(index, part, f"malformed record: {exc}") from exc
+
+
+def encode_record(
+    record: Mapping[str, Any], *, precision: str = "ns", naive_tz: _dt.tzinfo | None = None
+) -> str:
+    """Encode one record into one line of line protocol (no trailing newline).
+
+    ``precision`` (``ns``, ``us``, ``ms`` or ``s``) is the unit of an int ``time``
+    and the unit datetimes are converted to; it must match the write's precision.
+    ``naive_tz`` says which timezone naive datetimes are in; without it they are
+    an error. Raises :class:`RecordError` for anything that cannot be written.
+    """
+    low, high = time_range(precision)
+    return _encode(record, 0, precision, low, high, naive_tz)
+
+
+def encode_records(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    precision: str = "ns",
+    naive_tz: _dt.tzinfo | None = None,
+) -> Iterator[str]:
+    """Encode records lazily, one line each, in order.
+
+    The precision is checked at once; each record is checked as it is reached,
+    and the :class:`RecordError` names its index in ``records``.
+    """
+    check_precision(precision)
+    return _encode_all(records, precision, naive_tz)
+
+
+def _encode_all(
+    records: Iterable[Mapping[str, Any]], precision: str, naive_tz: _dt.tzinfo | None
+) -> Iterator[str]:
+    low, high = time_range(precision)
+    for index, record in enumerate(records):
+        yield _encode(record, index, precision, low, high, naive_tz)

@@ -1,0 +1,51 @@
+"""Error types of the line protocol codec.
+
+Encoding errors name the record (its index in the caller's input) and the part
+at fault; validation errors name the 1-based line number in the caller's text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LineProtocolError(ValueError):
+    """Base of every codec error. A ``ValueError``, so generic handlers catch it."""
+
+
+class RecordError(LineProtocolError):
+    """A record cannot be encoded into line protocol that means what the caller meant.
+
+    ``index`` is the record's position in the caller's input (0 for
+    ``encode_record``); ``part`` names the measurement, tag or field at fault.
+    """
+
+    def __init__(self, index: int, part: str, problem: str) -> None:
+        self.index = index
+        self.part = part
+        self.problem = problem
+        super().__init__(f"record {index}: {part}: {problem}")
+
+
+@dataclass(frozen=True)
+class LineError:
+    """One invalid line found by :func:`validate`.
+
+    ``line`` is 1-based in the text that was validated, ``message`` says what is
+    wrong and at which column, ``text`` is the offending line itself.
+    """
+
+    line: int
+    message: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}: {self.text!r}"
+
+
+class InvalidLineError(LineProtocolError):
+    """Raised by :func:`parse_lines` at the first line that is not valid line protocol."""
+
+    def __init__(self, error: LineError) -> None:
+        self.error = error
+        super().__init__(str(error))
