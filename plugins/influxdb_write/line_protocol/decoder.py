@@ -21,6 +21,7 @@ and then the entry continues on the next line.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -41,9 +42,10 @@ class Line(NamedTuple):
 
 
 class _Syntax(Exception):
-    def __init__(self, pos: int, message: str) -> None:
+    def __init__(self, pos: int, message: str, *, open_string: bool = False) -> None:
         self.pos = pos
         self.message = message
+        self.open_string = open_string  # the text ended inside a quoted string
 
 
 _MEASUREMENT = re.compile(r"(?:[^, \n\\]|\\[, ]|\\)*")
@@ -61,6 +63,13 @@ _BOOLS = {
     **dict.fromkeys(("f", "F", "false", "False", "FALSE"), False),
 }
 _INT64 = (-(2**63), 2**63 - 1)
+
+
+def _end(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    """Where ``pattern``'s match at ``pos`` ends; every pattern used here can match empty."""
+    match = pattern.match(text, pos)
+    assert match is not None
+    return match.end()
 
 
 def _field_value(token: str, pos: int, key: str) -> Any:
@@ -87,7 +96,7 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
     after its end of line. Raises ``_Syntax`` at the first error.
     """
     end = len(text)
-    pos = _LEADING.match(text, pos).end()
+    pos = _end(_LEADING, text, pos)
     if pos == end:
         return None, pos
     char = text[pos]
@@ -97,7 +106,7 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
         newline = text.find("\n", pos)
         return None, end if newline < 0 else newline + 1
 
-    stop = _MEASUREMENT.match(text, pos).end()
+    stop = _end(_MEASUREMENT, text, pos)
     if stop == pos:
         raise _Syntax(pos, f"invalid character {char!r} at start of measurement name")
     measurement = unescape_measurement(text[pos:stop])
@@ -108,7 +117,7 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
         pos += 1
         if pos == end or text[pos] in " \n":
             raise _Syntax(pos, "expected tag key after comma")
-        stop = _KEY.match(text, pos).end()
+        stop = _end(_KEY, text, pos)
         if stop == pos or stop == end or text[stop] != "=":
             if stop == pos:
                 raise _Syntax(pos, "empty tag key")
@@ -119,7 +128,7 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
         if key in tags:
             raise _Syntax(pos, f"duplicate tag key {key!r}")
         pos = stop + 1
-        stop = _KEY.match(text, pos).end()
+        stop = _end(_KEY, text, pos)
         if stop == pos:
             raise _Syntax(pos, f"expected tag value after tag key {key!r}")
         tags[key] = unescape_key(text[pos:stop])
@@ -128,11 +137,11 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
     if pos == end or text[pos] != " ":
         found = "the end of the line" if pos == end or text[pos] == "\n" else repr(text[pos])
         raise _Syntax(pos, f"expected a space and then fields, found {found}")
-    pos = _SPACES.match(text, pos).end()
+    pos = _end(_SPACES, text, pos)
 
     fields: dict[str, Any] = {}
     while True:
-        stop = _KEY.match(text, pos).end()
+        stop = _end(_KEY, text, pos)
         if stop == pos:
             raise _Syntax(pos, "expected field key")
         key = unescape_key(text[pos:stop])
@@ -145,26 +154,28 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
             raise _Syntax(pos, f"expected value for field {key!r}, found end of input")
         char = text[pos]
         if char == '"':
-            stop = _STRING.match(text, pos + 1).end()
+            stop = _end(_STRING, text, pos + 1)
             if stop == end:
-                raise _Syntax(pos, f"missing closing quote of string field {key!r}")
+                raise _Syntax(
+                    pos, f"missing closing quote of string field {key!r}", open_string=True
+                )
             fields[key] = unescape_string(text[pos + 1 : stop])
             pos = stop + 1
         elif char in "tTfF":
-            stop = _TOKEN.match(text, pos).end()
+            stop = _end(_TOKEN, text, pos)
             value = _BOOLS.get(text[pos:stop])
             if value is None:
                 raise _Syntax(pos, f"invalid boolean {text[pos:stop]!r} for field {key!r}")
             fields[key] = value
             pos = stop
         elif char in "-0123456789.":
-            stop = _TOKEN.match(text, pos).end()
+            stop = _end(_TOKEN, text, pos)
             fields[key] = _field_value(text[pos:stop], pos, key)
             pos = stop
         elif char in " ,":
             raise _Syntax(pos, f"missing value for field {key!r}")
         else:
-            stop = _TOKEN.match(text, pos).end()
+            stop = _end(_TOKEN, text, pos)
             raise _Syntax(pos, f"value {text[pos:stop]!r} of field {key!r} has no known type")
         if pos == end:
             return Line(0, measurement, tags, fields, None), pos
@@ -176,14 +187,14 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
             raise _Syntax(pos, f"unexpected character {char!r} after field {key!r}")
         break
 
-    pos = _SPACES.match(text, pos).end()
+    pos = _end(_SPACES, text, pos)
     timestamp = None
-    stop = _TIME.match(text, pos).end()
+    stop = _end(_TIME, text, pos)
     if stop > pos:
         token = text[pos:stop]
         if (
-            stop < end
-            and text[stop] not in " \n"
+            (stop < end
+            and text[stop] not in " \n")
             or not _INT.match(token)
             or not low <= int(token) <= high
         ):
@@ -191,14 +202,15 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
             bad = text[pos : end if newline < 0 else newline]
             raise _Syntax(pos, f"invalid timestamp {bad!r}; it must be an integer in {low}..{high}")
         timestamp = int(token)
-        pos = _SPACES.match(text, stop).end()
+        pos = _end(_SPACES, text, stop)
     if pos == end:
         return Line(0, measurement, tags, fields, timestamp), pos
     if text[pos] == "\n":
         return Line(0, measurement, tags, fields, timestamp), pos + 1
     newline = text.find("\n", pos)
     extra = text[pos : end if newline < 0 else newline]
-    raise _Syntax(pos, f"unexpected text {extra!r} after {'timestamp' if timestamp is not None else 'fields'}")
+    after = "fields" if timestamp is None else "timestamp"
+    raise _Syntax(pos, f"unexpected text {extra!r} after the {after}")
 
 
 def _line_error(text: str, start: int, line_no: int, error: _Syntax) -> tuple[LineError, int]:
@@ -259,43 +271,87 @@ def parse_lines(text: str | bytes, *, precision: str = "ns") -> Iterator[Line]:
 
 
 def _first_char(text: str, pos: int) -> int:
-    return _LEADING.match(text, pos).end()
+    return _end(_LEADING, text, pos)
 
 
 _fast_patterns: dict[str, re.Pattern[str]] = {}
 
 
+# Possessive quantifiers (Python 3.11+) never give back what they matched: the
+# fast path then fails sooner and never matches more than without them.
+_P = "+" if sys.version_info >= (3, 11) else ""
+
+
+def _digits_up_to(high: int) -> str:
+    """A regex for the non-negative integers up to ``high`` that need no range check."""
+    width = len(str(high))
+    first = int(str(high)[0])
+    short = f"[0-9]{{1,{width - 1}}}{_P}"
+    return short if first < 2 else f"(?:[1-{first - 1}][0-9]{{{width - 1}}}|{short})"
+
+
 def _fast_line(precision: str) -> re.Pattern[str]:
-    """A regex for the common, simple valid line: no backslashes, no control
-    characters, numbers short enough to be in range without checking. Every line
-    it matches is valid; a line it does not match goes to the full parser."""
+    """A regex for the common valid line: names that start plainly and use only the
+    standard escapes, no control characters, numbers short enough to be in range
+    without checking. Every line it matches is valid once its tag section (group
+    1) passes :func:`_plain_tags` and it has no ``time=`` field; any other line
+    goes to the full parser."""
     pattern = _fast_patterns.get(precision)
     if pattern is None:
-        low, high = time_range(precision)
-        digits = len(str(high)) - 1
-        name = r"[^\x00-\x20,=\\\x7f]+"
-        field_key = r"(?!time=)" + name
-        tag_key = r"(?!(?:time|_field|_measurement)=)" + name
+        plain = r"[^\x00-\x20,=\\\x7f]"
+        name = rf"{plain}+{_P}(?:\\[ ,=]{plain}*{_P})*{_P}"
+        measurement = rf"[^\x00-\x20,=\\#\x7f]{plain}*{_P}(?:\\[ ,]{plain}*{_P})*{_P}"
+        digits = f"[0-9]{{{{1,17}}}}{_P}"
+        exponent = f"(?:[eE][-+]?[0-9]{{{{1,2}}}}{_P})?"
+        fraction = rf"(?:\.[0-9]{{{{0,17}}}}{_P}{exponent}|[eE][-+]?[0-9]{{{{1,2}}}}{_P})"
         value = (
-            r'(?:"[^"\\\n\r]*"|-?[0-9]{1,18}i|[0-9]{1,19}u'
-            r"|-?(?:[0-9]{1,17}(?:\.[0-9]{0,17})?|\.[0-9]{1,17})(?:[eE][-+]?[0-9]{1,2})?"
-            r"|true|false|True|False|TRUE|FALSE|t|f|T|F)"
-        )
-        field = f"{field_key}={value}"
+            f"(?:{digits}(?:i|u|{fraction})?|-{digits}(?:i|{fraction})?|-?\\.{digits}{exponent}"
+            f'|"[^"\\\\\\n]*{_P}(?:\\\\["\\\\][^"\\\\\\n]*{_P})*{_P}"'
+            "|true|false|True|False|TRUE|FALSE|t|f|T|F)"
+        ).replace("{{", "{").replace("}}", "}")
+        field = f"{name}={value}"
+        timestamp = "-?" + _digits_up_to(time_range(precision)[1])
         pattern = re.compile(
-            rf" *[^\x00-\x20,\\#\x7f=][^\x00-\x20,\\\x7f=]*((?:,{tag_key}={name})*)"
-            rf" +{field}(?:,{field})*(?: +-?[0-9]{{1,{digits}}})? *"
+            rf" *{_P}{measurement}((?:,{name}={name})*{_P}) +{_P}{field}(?:,{field})*{_P}"
+            rf"(?: +{_P}{timestamp})? *{_P}"
         )
         _fast_patterns[precision] = pattern
     return pattern
 
 
-def _distinct_tags(tags: str) -> bool:
-    """Whether the tag section ``,k=v,k=v`` of a fast-path line has no duplicate key."""
-    if tags.count(",") < 2:
+def _plain_tags(tags: str) -> bool:
+    """Whether the tag section ``,k=v,k=v`` of a fast-path line has neither a
+    duplicate nor a reserved key."""
+    if not tags:
         return True
-    keys = [pair.partition("=")[0] for pair in tags.split(",")]
-    return len(set(keys)) == len(keys)
+    keys = [pair.partition("=")[0] for pair in tags[1:].split(",")]
+    return len(set(keys)) == len(keys) and RESERVED_TAG_KEYS.isdisjoint(keys)
+
+
+def _check_entry(lines: list[str], index: int, low: int, high: int) -> tuple[LineError | None, int]:
+    """Fully parse the entry that starts on ``lines[index]``.
+
+    Returns its error (or None) and how many further lines the entry took: a
+    string field value with raw newlines continues on the next line that has a
+    quote, so only those lines are tried as possible ends.
+    """
+    text = lines[index]
+    taken = 0
+    while True:
+        try:
+            _parse_entry(text, 0, low, high)
+            return None, taken
+        except _Syntax as exc:
+            if exc.open_string:
+                extra = taken + 1
+                while index + extra < len(lines) and '"' not in lines[index + extra]:
+                    extra += 1
+                if index + extra < len(lines):
+                    text = "\n".join(lines[index : index + extra + 1])
+                    taken = extra
+                    continue
+                taken = len(lines) - index - 1
+            return _line_error(text, 0, index + 1, exc)[0], taken
 
 
 def validate(text: str | bytes, *, precision: str = "ns") -> list[LineError]:
@@ -308,24 +364,24 @@ def validate(text: str | bytes, *, precision: str = "ns") -> list[LineError]:
     decoded, errors = _decoded(text)
     fast = _fast_line(precision).fullmatch
     low, high = time_range(precision)
+    plain_tags: set[str] = set()  # tag sections already checked: series repeat
     lines = decoded.split("\n")
-    count = len(lines)
-    index = pos = 0
-    while index < count:
-        line = lines[index]
+    numbered = enumerate(lines)
+    for index, line in numbered:
         match = fast(line)
-        if match is not None and _distinct_tags(match.group(1)):
-            pos += len(line) + 1
-            index += 1
-            continue
-        try:
-            _, stop = _parse_entry(decoded, pos, low, high)
-        except _Syntax as exc:
-            error, stop = _line_error(decoded, pos, index + 1, exc)
+        if match is not None and "time=" not in line:
+            tags = match.group(1)
+            if tags in plain_tags:
+                continue
+            if _plain_tags(tags):
+                if len(plain_tags) >= 100_000:
+                    plain_tags.clear()
+                plain_tags.add(tags)
+                continue
+        error, taken = _check_entry(lines, index, low, high)
+        if error is not None:
             errors.append(error)
-        if stop >= len(decoded):
-            break
-        index += decoded.count("\n", pos, stop)
-        pos = stop
+        for _ in range(taken):
+            next(numbered)
     errors.sort(key=lambda error: error.line)
     return errors

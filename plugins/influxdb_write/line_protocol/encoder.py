@@ -52,7 +52,7 @@ class _Cache:
     records skip validation and escaping entirely. Cleared when it grows large,
     so high-cardinality tag values cannot grow memory without bound."""
 
-    __slots__ = ("escape", "what", "items", "limit")
+    __slots__ = ("escape", "items", "limit", "what")
 
     def __init__(self, escape: Any, what: str, limit: int = 100_000) -> None:
         self.escape = escape
@@ -85,9 +85,10 @@ _measurements = _Cache(lambda name, what: escape_measurement(name), "measurement
 _tag_keys = _Cache(_escape_tag_key, "tag key")
 _tag_values = _Cache(escape_key, "tag value")
 def _escape_field_key(key: str, what: str) -> str:
+    """The field's ``key=`` prefix."""
     if key == "time":
         raise ValueError("'time' is reserved by InfluxDB; put the timestamp in the record's time")
-    return escape_key(key, what)
+    return escape_key(key, what) + "="
 
 
 _field_keys = _Cache(_escape_field_key, "field key")
@@ -153,90 +154,146 @@ def _time_value(value: Any, precision: str, low: int, high: int, naive_tz: Any) 
                 f"{precision}, a timezone-aware datetime or an ISO 8601 string"
             )
     if low <= value <= high:
-        return value
+        return int(value)
     raise ValueError(
         f"time {value} ({precision}) is outside the range InfluxDB stores "
         f"({low}..{high}); is the precision right?"
     )
 
 
-def _encode(
-    record: Any, index: int, precision: str, low: int, high: int, naive_tz: Any
-) -> str:
-    part = "record"
-    try:
-        if not isinstance(record, Mapping):
-            raise ValueError(f"expected a dict, got {type(record).__name__}")
-        if not RECORD_KEYS.issuperset(record):
-            unknown = sorted(map(str, set(record) - RECORD_KEYS))
-            raise ValueError(
-                f"unknown key(s) {', '.join(unknown)}; a record has measurement, "
-                "tags, fields and time"
-            )
-        part = "measurement"
-        name = record.get("measurement")
-        head = _measurements.items.get(name)  # type: ignore[arg-type]
-        if head is None:
-            if name is None:
-                raise ValueError("missing; every record needs a measurement")
+class _Bad(ValueError):
+    """A problem with one named part of a record."""
+
+    def __init__(self, part: str, problem: str) -> None:
+        super().__init__(problem)
+        self.part = part
+
+
+def _build_series(name: Any, tags: Any) -> str:
+    """The escaped ``measurement,tag=value,...`` of a record, tags sorted by key."""
+    head = _measurements.items.get(name)
+    if head is None:
+        if name is None:
+            raise _Bad("measurement", "missing; every record needs a measurement")
+        try:
             head = _measurements.miss(name)
-        tags = record.get("tags")
-        if tags:
-            parts = [head]
-            for key in sorted(tags):
-                value = tags[key]
-                if value is None or value == "":
+        except ValueError as exc:
+            raise _Bad("measurement", str(exc)) from None
+    if not tags:
+        return head
+    parts = [head]
+    for key in sorted(tags):
+        value = tags[key]
+        if value is None or value == "":
+            continue
+        try:
+            escaped_key = _tag_keys.items.get(key) or _tag_keys.miss(key)
+            escaped = _tag_values.items.get(value) or _tag_values.miss(value)
+        except ValueError as exc:
+            raise _Bad(f"tag {key!r}", str(exc)) from None
+        parts.append(f"{escaped_key}={escaped}")
+    return ",".join(parts)
+
+
+# Whole series (measurement and tag set) by (measurement, *tag items): most
+# records repeat a series, so they skip sorting and per-tag work. Only series
+# whose names and values are all exact strs are stored, so no key can alias
+# one with other types (True == 1).
+_series: dict[tuple[Any, ...], str] = {}
+_SERIES_LIMIT = 100_000
+
+
+def _new_series(key: tuple[Any, ...], name: Any, tags: Any) -> str:
+    head = _build_series(name, tags)
+    if type(name) is str and (
+        not tags or all(type(k) is str and type(v) is str for k, v in tags.items())
+    ):
+        if len(_series) >= _SERIES_LIMIT:
+            _series.clear()
+        _series[key] = head
+    return head
+
+
+def _encode_all(
+    records: Iterable[Mapping[str, Any]], precision: str, naive_tz: _dt.tzinfo | None
+) -> Iterator[str]:
+    # One loop with everything inline: this is the hot path of every write.
+    low, high = time_range(precision)
+    series_get = _series.get
+    field_key_get = _field_keys.items.get
+    float_repr = float.__repr__
+    for index, record in enumerate(records):
+        key: Any = None
+        part = "record"
+        try:
+            if type(record) is not dict and not isinstance(record, Mapping):
+                raise ValueError(f"expected a dict, got {type(record).__name__}")
+            if len(record) > 4 or not _RECORD_KEYS_ISSUPERSET(record):
+                unknown = sorted(map(str, set(record) - RECORD_KEYS))
+                raise ValueError(
+                    f"unknown key(s) {', '.join(unknown)}; a record has measurement, "
+                    "tags, fields and time"
+                )
+            get = record.get
+            name = get("measurement")
+            tags = get("tags")
+            try:
+                series = (name, *tags.items()) if tags else (name,)
+                head = series_get(series) or _new_series(series, name, tags)
+            except TypeError:  # unhashable names or values: not cacheable
+                head = _build_series(name, tags)
+            part = "fields"
+            fields = get("fields")
+            if not fields:
+                raise ValueError("no fields; a point needs at least one field")
+            body = []
+            for key, value in fields.items():
+                kind = type(value)
+                if kind is float:
+                    if value - value != 0.0:
+                        raise ValueError(
+                            f"{value} cannot be written: line protocol has no NaN or Inf"
+                        )
+                    text = float_repr(value)
+                elif kind is int:
+                    if -9223372036854775808 <= value <= 9223372036854775807:
+                        text = f"{value}i"
+                    else:
+                        text = _int_value(value)
+                elif kind is str:
+                    if len(value) > 16_384 or '"' in value or "\\" in value:
+                        text = quote_string(value)
+                    else:
+                        text = f'"{value}"'
+                elif kind is bool:
+                    text = "true" if value else "false"
+                elif value is None:
                     continue
-                part = f"tag {key!r}"
-                escaped_key = _tag_keys.items.get(key)
-                if escaped_key is None:
-                    escaped_key = _tag_keys.miss(key)
-                escaped = _tag_values.items.get(value)
-                if escaped is None:
-                    escaped = _tag_values.miss(value)
-                parts.append(f"{escaped_key}={escaped}")
-            head = ",".join(parts)
-        fields = record.get("fields")
-        if not fields:
-            part = "fields"
-            raise ValueError("no fields; a point needs at least one field")
-        body = []
-        for key, value in fields.items():
-            part = f"field {key!r}"
-            kind = type(value)
-            if kind is float:
-                if value - value != 0.0:
-                    raise ValueError(f"{value} cannot be written: line protocol has no NaN or Inf")
-                text = repr(value)
-            elif kind is int:
-                text = f"{value}i" if INT64_MIN <= value <= INT64_MAX else _int_value(value)
-            elif kind is str:
-                text = quote_string(value)
-            elif kind is bool:
-                text = "true" if value else "false"
-            elif value is None:
+                else:
+                    text = _other_value(value)
+                body.append((field_key_get(key) or _field_keys.miss(key)) + text)
+            key = None
+            if not body:
+                raise ValueError("every field value is None; a point needs at least one field")
+            timestamp = get("time")
+            if timestamp is None:
+                yield f"{head} {','.join(body)}"
                 continue
-            else:
-                text = _other_value(value)
-            escaped = _field_keys.items.get(key)
-            if escaped is None:
-                escaped = _field_keys.miss(key)
-            body.append(f"{escaped}={text}")
-        if not body:
-            part = "fields"
-            raise ValueError("every field value is None; a point needs at least one field")
-        line = f"{head} {','.join(body)}"
-        timestamp = record.get("time")
-        if timestamp is None:
-            return line
-        part = "time"
-        if type(timestamp) is not int or not low <= timestamp <= high:
-            timestamp = _time_value(timestamp, precision, low, high, naive_tz)
-        return f"{line} {timestamp}"
-    except ValueError as exc:
-        raise RecordError(index, part, str(exc)) from None
-    except (TypeError, AttributeError) as exc:
-        raise RecordError(index, part, f"malformed record: {exc}") from exc
+            part = "time"
+            if type(timestamp) is not int or not low <= timestamp <= high:
+                timestamp = _time_value(timestamp, precision, low, high, naive_tz)
+            yield f"{head} {','.join(body)} {timestamp}"
+        except _Bad as exc:
+            raise RecordError(index, exc.part, str(exc)) from None
+        except ValueError as exc:
+            where = part if key is None else f"field {key!r}"
+            raise RecordError(index, where, str(exc)) from None
+        except (TypeError, AttributeError) as exc:
+            where = part if key is None else f"field {key!r}"
+            raise RecordError(index, where, f"malformed record: {exc}") from exc
+
+
+_RECORD_KEYS_ISSUPERSET = RECORD_KEYS.issuperset
 
 
 def encode_record(
@@ -249,8 +306,8 @@ def encode_record(
     ``naive_tz`` says which timezone naive datetimes are in; without it they are
     an error. Raises :class:`RecordError` for anything that cannot be written.
     """
-    low, high = time_range(precision)
-    return _encode(record, 0, precision, low, high, naive_tz)
+    check_precision(precision)
+    return next(_encode_all((record,), precision, naive_tz))
 
 
 def encode_records(
@@ -266,11 +323,3 @@ def encode_records(
     """
     check_precision(precision)
     return _encode_all(records, precision, naive_tz)
-
-
-def _encode_all(
-    records: Iterable[Mapping[str, Any]], precision: str, naive_tz: _dt.tzinfo | None
-) -> Iterator[str]:
-    low, high = time_range(precision)
-    for index, record in enumerate(records):
-        yield _encode(record, index, precision, low, high, naive_tz)
