@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
-from influxdb_write.line_protocol import encode_records, parse_lines, validate  # noqa: E402
+from influxdb_write.line_protocol import encode_records, parse_lines, validate
 
 
 def make_records(count: int, seed: int = 42) -> list[dict[str, Any]]:
@@ -75,7 +75,7 @@ def official(records: list[dict[str, Any]]) -> list[str]:
     from influxdb_client import Point, WritePrecision
 
     return [
-        Point.from_dict(record, write_precision=WritePrecision.NS).to_line_protocol()
+        Point.from_dict(record, write_precision=WritePrecision.NS).to_line_protocol()  # type: ignore[arg-type]
         for record in records
     ]
 

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from .encoder import RESERVED_TAG_KEYS, Unsigned
 from .errors import InvalidLineError, LineError
-from .escaping import unescape_key, unescape_measurement, unescape_string
+from .escaping import shown, unescape_key, unescape_measurement, unescape_string
 from .precision import time_range
 
 
@@ -77,16 +77,16 @@ def _field_value(token: str, pos: int, key: str) -> Any:
     if last == "i":
         if _INT.match(token, 0, len(token) - 1) and _INT64[0] <= int(token[:-1]) <= _INT64[1]:
             return int(token[:-1])
-        raise _Syntax(pos, f"invalid integer value {token!r} for field {key!r}")
+        raise _Syntax(pos, f"invalid integer value {shown(token)} for field {shown(key)}")
     if last == "u":
         if _UINT.match(token, 0, len(token) - 1) and int(token[:-1]) < 2**64:
             return Unsigned(int(token[:-1]))
-        raise _Syntax(pos, f"invalid unsigned value {token!r} for field {key!r}")
+        raise _Syntax(pos, f"invalid unsigned value {shown(token)} for field {shown(key)}")
     if _FLOAT.match(token):
         value = float(token)
         if value - value == 0.0:
             return value
-    raise _Syntax(pos, f"invalid number {token!r} for field {key!r}")
+    raise _Syntax(pos, f"invalid number {shown(token)} for field {shown(key)}")
 
 
 def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None, int]:
@@ -121,16 +121,16 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
         if stop == pos or stop == end or text[stop] != "=":
             if stop == pos:
                 raise _Syntax(pos, "empty tag key")
-            raise _Syntax(stop, f"expected '=' after tag key {text[pos:stop]!r}")
+            raise _Syntax(stop, f"expected '=' after tag key {shown(text[pos:stop])}")
         key = unescape_key(text[pos:stop])
         if key in RESERVED_TAG_KEYS:
-            raise _Syntax(pos, f"tag key {key!r} is reserved by InfluxDB")
+            raise _Syntax(pos, f"tag key {shown(key)} is reserved by InfluxDB")
         if key in tags:
-            raise _Syntax(pos, f"duplicate tag key {key!r}")
+            raise _Syntax(pos, f"duplicate tag key {shown(key)}")
         pos = stop + 1
         stop = _end(_KEY, text, pos)
         if stop == pos:
-            raise _Syntax(pos, f"expected tag value after tag key {key!r}")
+            raise _Syntax(pos, f"expected tag value after tag key {shown(key)}")
         tags[key] = unescape_key(text[pos:stop])
         pos = stop
 
@@ -146,18 +146,18 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
             raise _Syntax(pos, "expected field key")
         key = unescape_key(text[pos:stop])
         if stop == end or text[stop] != "=":
-            raise _Syntax(stop, f"expected '=' after field key {key!r}")
+            raise _Syntax(stop, f"expected '=' after field key {shown(key)}")
         if key == "time":
             raise _Syntax(pos, "field key 'time' is reserved by InfluxDB")
         pos = stop + 1
         if pos == end:
-            raise _Syntax(pos, f"expected value for field {key!r}, found end of input")
+            raise _Syntax(pos, f"expected value for field {shown(key)}, found end of input")
         char = text[pos]
         if char == '"':
             stop = _end(_STRING, text, pos + 1)
             if stop == end:
                 raise _Syntax(
-                    pos, f"missing closing quote of string field {key!r}", open_string=True
+                    pos, f"missing closing quote of string field {shown(key)}", open_string=True
                 )
             fields[key] = unescape_string(text[pos + 1 : stop])
             pos = stop + 1
@@ -165,7 +165,7 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
             stop = _end(_TOKEN, text, pos)
             value = _BOOLS.get(text[pos:stop])
             if value is None:
-                raise _Syntax(pos, f"invalid boolean {text[pos:stop]!r} for field {key!r}")
+                raise _Syntax(pos, f"invalid boolean {shown(text[pos:stop])} for field {shown(key)}")
             fields[key] = value
             pos = stop
         elif char in "-0123456789.":
@@ -173,10 +173,10 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
             fields[key] = _field_value(text[pos:stop], pos, key)
             pos = stop
         elif char in " ,":
-            raise _Syntax(pos, f"missing value for field {key!r}")
+            raise _Syntax(pos, f"missing value for field {shown(key)}")
         else:
             stop = _end(_TOKEN, text, pos)
-            raise _Syntax(pos, f"value {text[pos:stop]!r} of field {key!r} has no known type")
+            raise _Syntax(pos, f"value {shown(text[pos:stop])} of field {shown(key)} has no known type")
         if pos == end:
             return Line(0, measurement, tags, fields, None), pos
         char = text[pos]
@@ -184,7 +184,7 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
             pos += 1
             continue
         if char not in " \n":
-            raise _Syntax(pos, f"unexpected character {char!r} after field {key!r}")
+            raise _Syntax(pos, f"unexpected character {char!r} after field {shown(key)}")
         break
 
     pos = _end(_SPACES, text, pos)
@@ -200,7 +200,7 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
         ):
             newline = text.find("\n", pos)
             bad = text[pos : end if newline < 0 else newline]
-            raise _Syntax(pos, f"invalid timestamp {bad!r}; it must be an integer in {low}..{high}")
+            raise _Syntax(pos, f"invalid timestamp {shown(bad)}; it must be an integer in {low}..{high}")
         timestamp = int(token)
         pos = _end(_SPACES, text, stop)
     if pos == end:
@@ -210,7 +210,7 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
     newline = text.find("\n", pos)
     extra = text[pos : end if newline < 0 else newline]
     after = "fields" if timestamp is None else "timestamp"
-    raise _Syntax(pos, f"unexpected text {extra!r} after the {after}")
+    raise _Syntax(pos, f"unexpected text {shown(extra)} after the {after}")
 
 
 def _line_error(text: str, start: int, line_no: int, error: _Syntax) -> tuple[LineError, int]:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .errors import RecordError
-from .escaping import escape_key, escape_measurement, quote_string
+from .escaping import escape_key, escape_measurement, quote_string, shown
 from .precision import check_precision, datetime_to_timestamp, parse_time_string, time_range
 
 INT64_MIN = -(2**63)
@@ -146,7 +146,7 @@ def _time_value(value: Any, precision: str, low: int, high: int, naive_tz: Any) 
             value = parse_time_string(value)
         if isinstance(value, _dt.datetime):
             value = datetime_to_timestamp(value, precision, naive_tz)
-        elif isinstance(value, int) or getattr(getattr(value, "dtype", None), "kind", "") in "iu":
+        elif isinstance(value, int) or getattr(getattr(value, "dtype", None), "kind", None) in ("i", "u"):
             value = int(value)
         else:
             raise ValueError(
@@ -190,7 +190,7 @@ def _build_series(name: Any, tags: Any) -> str:
             escaped_key = _tag_keys.items.get(key) or _tag_keys.miss(key)
             escaped = _tag_values.items.get(value) or _tag_values.miss(value)
         except ValueError as exc:
-            raise _Bad(f"tag {key!r}", str(exc)) from None
+            raise _Bad(f"tag {shown(key)}", str(exc)) from None
         parts.append(f"{escaped_key}={escaped}")
     return ",".join(parts)
 
@@ -286,10 +286,10 @@ def _encode_all(
         except _Bad as exc:
             raise RecordError(index, exc.part, str(exc)) from None
         except ValueError as exc:
-            where = part if key is None else f"field {key!r}"
+            where = part if key is None else f"field {shown(key)}"
             raise RecordError(index, where, str(exc)) from None
         except (TypeError, AttributeError) as exc:
-            where = part if key is None else f"field {key!r}"
+            where = part if key is None else f"field {shown(key)}"
             raise RecordError(index, where, f"malformed record: {exc}") from exc
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .escaping import shown
+
 
 class LineProtocolError(ValueError):
     """Base of every codec error. A ``ValueError``, so generic handlers catch it."""
@@ -40,7 +42,7 @@ class LineError:
     text: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}: {self.text!r}"
+        return f"line {self.line}: {self.message}: {shown(self.text, 200)}"
 
 
 class InvalidLineError(LineProtocolError):

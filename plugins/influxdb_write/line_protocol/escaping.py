@@ -29,6 +29,12 @@ _KEY_TABLE = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ "})
 _STRING_TABLE = str.maketrans({'"': '\\"', "\\": "\\\\"})
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)``, shortened for messages: a 64 KiB key must not flood a log."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 15]}...{text[-12:]}"
+
+
 def _check_name(name: str, what: str) -> None:
     if not name:
         raise ValueError(f"{what} is empty")
@@ -37,12 +43,12 @@ def _check_name(name: str, what: str) -> None:
         char = bad.group()
         if char == "\\":
             raise ValueError(
-                f"{what} {name!r} ends with a backslash, which would escape the "
+                f"{what} {shown(name)} ends with a backslash, which would escape the "
                 "separator after it; remove or replace the trailing backslash"
             )
         kind = {"\n": "newline", "\r": "carriage return"}.get(char, "control character")
         raise ValueError(
-            f"{what} {name!r} contains a {kind} ({char!r}) at position "
+            f"{what} {shown(name)} contains a {kind} ({char!r}) at position "
             f"{bad.start()}, which line protocol cannot carry"
         )
     if len(name) * 4 > MAX_NAME_BYTES and len(name.encode()) > MAX_NAME_BYTES:
@@ -52,6 +58,11 @@ def _check_name(name: str, what: str) -> None:
 def escape_measurement(name: str) -> str:
     """Escape a measurement name; ``ValueError`` if it cannot be written exactly."""
     _check_name(name, "measurement")
+    if name[0] == "#":
+        raise ValueError(
+            f"measurement {shown(name)} starts with '#', so the line would be read as a "
+            "comment and dropped; rename the measurement"
+        )
     if _MEASUREMENT_SPECIAL.search(name) is None:
         return name
     return name.translate(_MEASUREMENT_TABLE)
