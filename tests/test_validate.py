@@ -118,3 +118,16 @@ def test_parse_reads_typed_values() -> None:
     assert line.fields == {"i": -1, "u": 2, "f": 1.5, "b": False, "s": 'q"\\'}
     assert type(line.fields["u"]).__name__ == "Unsigned"
     assert line.time == 7
+
+
+SERVER_KILLERS = [
+    '0 \\\\="="',  # crashes influxd 1.6.7 (panic in models.(*point).StringValue)
+    'm \\0=","=3,"="',  # crashes influxd 1.6.7
+    '" \\\\="=i\\="',  # influxd 1.6.7 accepts it into the engine, then answers 500
+    "00,0=0," * 50 + "0=0",  # 100 commas and no fields: a recovered panic in scanTags
+]
+
+
+@pytest.mark.parametrize("text", SERVER_KILLERS)
+def test_inputs_that_break_the_server_are_rejected(text: str) -> None:
+    assert validate(text) != []
