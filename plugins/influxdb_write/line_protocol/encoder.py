@@ -28,6 +28,7 @@ UINT64_MAX = 2**64 - 1
 
 RESERVED_TAG_KEYS = frozenset({"_measurement", "_field", "time"})
 RECORD_KEYS = frozenset({"measurement", "tags", "fields", "time"})
+_NOT_FINITE = "{} cannot be written: line protocol has no NaN or Inf"
 
 
 class Unsigned(int):
@@ -84,6 +85,8 @@ def _escape_tag_key(key: str, what: str) -> str:
 _measurements = _Cache(lambda name, what: escape_measurement(name), "measurement")
 _tag_keys = _Cache(_escape_tag_key, "tag key")
 _tag_values = _Cache(escape_key, "tag value")
+
+
 def _escape_field_key(key: str, what: str) -> str:
     """The field's ``key=`` prefix."""
     if key == "time":
@@ -108,7 +111,7 @@ def _other_value(value: Any) -> str:
         return quote_string(value[:])
     if isinstance(value, decimal.Decimal):
         if not value.is_finite():
-            raise ValueError(f"{value} cannot be written: line protocol has no NaN or Inf")
+            raise ValueError(_NOT_FINITE.format(value))
         return _float_value(float(value))
     kind = getattr(getattr(value, "dtype", None), "kind", None)
     if kind == "b":
@@ -135,7 +138,7 @@ def _int_value(value: int) -> str:
 def _float_value(value: float) -> str:
     if math.isfinite(value):
         return repr(value)
-    raise ValueError(f"{value} cannot be written: line protocol has no NaN or Inf")
+    raise ValueError(_NOT_FINITE.format(value))
 
 
 def _time_value(value: Any, precision: str, low: int, high: int, naive_tz: Any) -> int:
@@ -251,9 +254,7 @@ def _encode_all(
                 kind = type(value)
                 if kind is float:
                     if value - value != 0.0:
-                        raise ValueError(
-                            f"{value} cannot be written: line protocol has no NaN or Inf"
-                        )
+                        raise ValueError(_NOT_FINITE.format(value))
                     text = float_repr(value)
                 elif kind is int:
                     if -9223372036854775808 <= value <= 9223372036854775807:
