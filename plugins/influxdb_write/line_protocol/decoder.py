@@ -25,7 +25,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from .encoder import RESERVED_TAG_KEYS, Unsigned
+from .encoder import INT64_MAX, INT64_MIN, RESERVED_TAG_KEYS, Unsigned
 from .errors import InvalidLineError, LineError
 from .escaping import shown, unescape_key, unescape_measurement, unescape_string
 from .precision import time_range
@@ -62,7 +62,6 @@ _BOOLS = {
     **dict.fromkeys(("t", "T", "true", "True", "TRUE"), True),
     **dict.fromkeys(("f", "F", "false", "False", "FALSE"), False),
 }
-_INT64 = (-(2**63), 2**63 - 1)
 
 
 def _end(pattern: re.Pattern[str], text: str, pos: int) -> int:
@@ -75,7 +74,7 @@ def _end(pattern: re.Pattern[str], text: str, pos: int) -> int:
 def _field_value(token: str, pos: int, key: str) -> Any:
     last = token[-1]
     if last == "i":
-        if _INT.match(token, 0, len(token) - 1) and _INT64[0] <= int(token[:-1]) <= _INT64[1]:
+        if _INT.match(token, 0, len(token) - 1) and INT64_MIN <= int(token[:-1]) <= INT64_MAX:
             return int(token[:-1])
         raise _Syntax(pos, f"invalid integer value {shown(token)} for field {shown(key)}")
     if last == "u":
@@ -192,12 +191,8 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
     stop = _end(_TIME, text, pos)
     if stop > pos:
         token = text[pos:stop]
-        if (
-            (stop < end
-            and text[stop] not in " \n")
-            or not _INT.match(token)
-            or not low <= int(token) <= high
-        ):
+        ends_well = stop == end or text[stop] in " \n"
+        if not (ends_well and _INT.match(token) and low <= int(token) <= high):
             newline = text.find("\n", pos)
             bad = text[pos : end if newline < 0 else newline]
             raise _Syntax(pos, f"invalid timestamp {shown(bad)}; it must be an integer in {low}..{high}")
@@ -213,9 +208,8 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
     raise _Syntax(pos, f"unexpected text {shown(extra)} after the {after}")
 
 
-def _line_error(text: str, start: int, line_no: int, error: _Syntax) -> tuple[LineError, int]:
-    """The LineError for ``error`` in the entry starting at ``start`` on ``line_no``,
-    and where parsing resumes: the line after the one the error is on."""
+def _line_error(text: str, start: int, line_no: int, error: _Syntax) -> LineError:
+    """The LineError for ``error`` in the entry starting at ``start`` on ``line_no``."""
     line_no += text.count("\n", start, error.pos)
     line_start = text.rfind("\n", 0, error.pos) + 1 if error.pos > start else start
     newline = text.find("\n", max(error.pos, start))
@@ -224,9 +218,7 @@ def _line_error(text: str, start: int, line_no: int, error: _Syntax) -> tuple[Li
     message = f"column {column}: {error.message}"
     if text.endswith("\r", line_start, line_end):
         message += " (the line ends in a carriage return: convert CRLF line endings to LF)"
-    return LineError(line_no, message, text[line_start:line_end]), (
-        len(text) if newline < 0 else newline + 1
-    )
+    return LineError(line_no, message, text[line_start:line_end])
 
 
 def _decoded(text: str | bytes) -> tuple[str, list[LineError]]:
@@ -243,8 +235,8 @@ def _decoded(text: str | bytes) -> tuple[str, list[LineError]]:
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            shown = raw.decode("utf-8", "replace")
-            errors.append(LineError(index + 1, f"column {exc.start + 1}: invalid UTF-8", shown))
+            visible = raw.decode("utf-8", "replace")
+            errors.append(LineError(index + 1, f"column {exc.start + 1}: invalid UTF-8", visible))
             lines[index] = b""
     return b"\n".join(lines).decode("utf-8"), errors
 
@@ -263,15 +255,11 @@ def parse_lines(text: str | bytes, *, precision: str = "ns") -> Iterator[Line]:
         try:
             entry, stop = _parse_entry(decoded, pos, low, high)
         except _Syntax as exc:
-            raise InvalidLineError(_line_error(decoded, pos, line_no, exc)[0]) from None
+            raise InvalidLineError(_line_error(decoded, pos, line_no, exc)) from None
         if entry is not None:
-            yield entry._replace(line=line_no + decoded.count("\n", pos, _first_char(decoded, pos)))
+            yield entry._replace(line=line_no)
         line_no += decoded.count("\n", pos, stop)
         pos = stop
-
-
-def _first_char(text: str, pos: int) -> int:
-    return _end(_LEADING, text, pos)
 
 
 _fast_patterns: dict[str, re.Pattern[str]] = {}
@@ -321,7 +309,8 @@ def _fast_line(precision: str) -> re.Pattern[str]:
 
 def _plain_tags(tags: str) -> bool:
     """Whether the tag section ``,k=v,k=v`` of a fast-path line has neither a
-    duplicate nor a reserved key."""
+    duplicate nor a reserved key. Splitting also at escaped commas can only
+    report a problem that is not there, which sends the line to the full parser."""
     if not tags:
         return True
     keys = [pair.partition("=")[0] for pair in tags[1:].split(",")]
@@ -351,7 +340,7 @@ def _check_entry(lines: list[str], index: int, low: int, high: int) -> tuple[Lin
                     taken = extra
                     continue
                 taken = len(lines) - index - 1
-            return _line_error(text, 0, index + 1, exc)[0], taken
+            return _line_error(text, 0, index + 1, exc), taken
 
 
 def validate(text: str | bytes, *, precision: str = "ns") -> list[LineError]:
