@@ -1,15 +1,23 @@
 # One command sets up everything the tests need on a fresh Debian machine and runs them:
 #     make test
-# It creates .venv, installs the package with its test extras, then runs ruff,
-# mypy (strict on the codec) and pytest.
+# It installs the real test servers (Debian packages victoria-metrics and
+# influxdb) when missing, creates .venv, installs the package with its test
+# extras, then runs ruff, mypy (strict on the codec and the client) and pytest.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: test lint typecheck pytest bench clean
+.PHONY: test servers lint typecheck pytest bench clean
 
-test: lint typecheck pytest
+test: servers lint typecheck pytest
+
+servers:
+	@if ! command -v influxd >/dev/null || ! command -v victoria-metrics >/dev/null; then \
+		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q victoria-metrics influxdb; \
+	fi
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,12 +27,13 @@ $(BIN)/.installed: pyproject.toml
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check plugins tests bench
+	$(BIN)/ruff format --check plugins tests bench
 
 typecheck: $(BIN)/.installed
-	$(BIN)/mypy --strict -p influxdb_write.line_protocol
+	$(BIN)/mypy --strict -p influxdb_write.line_protocol -p influxdb_write.client
 	$(BIN)/mypy plugins/influxdb_write tests bench
 
-pytest: $(BIN)/.installed
+pytest: servers $(BIN)/.installed
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/.installed

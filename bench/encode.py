@@ -109,18 +109,26 @@ def main() -> None:
 
     import influxdb_client
 
-    print(f"python {sys.version.split()[0]}, influxdb-client {influxdb_client.__version__}, "
-          f"median of {args.repeat} runs")
+    print(
+        f"python {sys.version.split()[0]}, influxdb-client {influxdb_client.__version__}, "
+        f"median of {args.repeat} runs"
+    )
     print()
     print("| task | implementation | seconds | per second | vs official |")
     print("|---|---|---:|---:|---:|")
-    print(f"| encode {args.records:,} records | influxdb_write `encode_records` | "
-          f"{ours_s:.3f} | {args.records / ours_s:,.0f} records | "
-          f"{official_s / ours_s:.1f}x |")
-    print(f"| encode {args.records:,} records | influxdb-client `Point.from_dict` | "
-          f"{official_s:.3f} | {args.records / official_s:,.0f} records | 1.0x |")
-    print(f"| validate {args.lines:,} lines | influxdb_write `validate` | "
-          f"{validate_s:.3f} | {args.lines / validate_s:,.0f} lines | n/a |")
+    print(
+        f"| encode {args.records:,} records | influxdb_write `encode_records` | "
+        f"{ours_s:.3f} | {args.records / ours_s:,.0f} records | "
+        f"{official_s / ours_s:.1f}x |"
+    )
+    print(
+        f"| encode {args.records:,} records | influxdb-client `Point.from_dict` | "
+        f"{official_s:.3f} | {args.records / official_s:,.0f} records | 1.0x |"
+    )
+    print(
+        f"| validate {args.lines:,} lines | influxdb_write `validate` | "
+        f"{validate_s:.3f} | {args.lines / validate_s:,.0f} lines | n/a |"
+    )
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def _text(value: Any) -> str | bytes:
 
 
 def _field(value: dict[str, Any]) -> Any:
-    (kind, raw), = value.items()
+    ((kind, raw),) = value.items()
     return {"int": int, "uint": Unsigned, "float": float, "bool": bool, "string": str}[kind](raw)
 
 
@@ -138,8 +138,7 @@ def test_parse_reads_every_valid_decode_case_back() -> None:
         unit = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}[precision]
         default = case["input"]["defaultTime"] // unit * unit
         got = [
-            (line.measurement, line.tags, line.fields,
-             default if line.time is None else line.time * unit)
+            (line.measurement, line.tags, line.fields, default if line.time is None else line.time * unit)
             for line in parse_lines(text, precision=precision)
         ]
         want = _expected_points(case)

@@ -83,13 +83,13 @@ PRECISIONS = [
     ("us", "us", dt.datetime(2024, 1, 1, 0, 0, 1, 3, tzinfo=UTC), 1704067201000003),
     ("before 1970 floors", "s", dt.datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=UTC), -1),
     ("other zone", "s", dt.datetime(2024, 1, 1, 1, tzinfo=ZoneInfo("Europe/Berlin")), 1704067200),
-    ("far future exact", "ns", dt.datetime(2250, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
-     8835955200000001000),
+    ("far future exact", "ns", dt.datetime(2250, 1, 1, 0, 0, 0, 1, tzinfo=UTC), 8835955200000001000),
 ]
 
 
-@pytest.mark.parametrize(("name", "precision", "when", "stamp"), PRECISIONS,
-                         ids=[row[0] for row in PRECISIONS])
+@pytest.mark.parametrize(
+    ("name", "precision", "when", "stamp"), PRECISIONS, ids=[row[0] for row in PRECISIONS]
+)
 def test_datetime_precision(name: str, precision: str, when: dt.datetime, stamp: int) -> None:
     assert encode_record(rec(time=when), precision=precision) == f"m v=1i {stamp}"
 
@@ -112,23 +112,28 @@ REFUSED = [
     ("all None", rec({"a": None}), "fields", "every field value is None"),
     ("no measurement", {"fields": {"v": 1}}, "measurement", "missing"),
     ("empty measurement", {"measurement": "", "fields": {"v": 1}}, "measurement", "empty"),
-    ("measurement read as comment", {"measurement": "#m", "fields": {"v": 1}}, "measurement",
-     "comment"),
-    ("newline in measurement", {"measurement": "a\nb", "fields": {"v": 1}}, "measurement",
-     "newline"),
+    ("measurement read as comment", {"measurement": "#m", "fields": {"v": 1}}, "measurement", "comment"),
+    ("newline in measurement", {"measurement": "a\nb", "fields": {"v": 1}}, "measurement", "newline"),
     ("cr in tag value", rec(tags={"t": "a\rb"}), "tag 't'", "carriage return"),
     ("tab in field key", rec({"a\tb": 1}), "field 'a\\tb'", "control character"),
     ("trailing backslash tag value", rec(tags={"t": "a\\"}), "tag 't'", "backslash"),
-    ("trailing backslash measurement", {"measurement": "m\\", "fields": {"v": 1}},
-     "measurement", "backslash"),
+    (
+        "trailing backslash measurement",
+        {"measurement": "m\\", "fields": {"v": 1}},
+        "measurement",
+        "backslash",
+    ),
     ("trailing backslash field key", rec({"k\\": 1}), "field 'k\\\\'", "backslash"),
     ("reserved tag time", rec(tags={"time": "x"}), "tag 'time'", "reserved"),
     ("reserved tag _field", rec(tags={"_field": "x"}), "tag '_field'", "reserved"),
-    ("reserved tag _measurement", rec(tags={"_measurement": "x"}), "tag '_measurement'",
-     "reserved"),
+    ("reserved tag _measurement", rec(tags={"_measurement": "x"}), "tag '_measurement'", "reserved"),
     ("reserved field time", rec({"time": 1}), "field 'time'", "reserved"),
-    ("long key", rec({"k" * 65_536: 1}), "field 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...kkkkkkkkkkk'",
-     "65535 bytes"),
+    (
+        "long key",
+        rec({"k" * 65_536: 1}),
+        "field 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...kkkkkkkkkkk'",
+        "65535 bytes",
+    ),
     ("long string", rec({"s": "x" * 65_537}), "field 's'", "65536 bytes"),
     ("bool tag value", rec(tags={"t": True}), "tag 't'", "must be a str"),
     ("list field", rec({"v": [1]}), "field 'v'", "not supported"),
@@ -141,8 +146,7 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("name", "record", "part", "problem"), REFUSED,
-                         ids=[row[0] for row in REFUSED])
+@pytest.mark.parametrize(("name", "record", "part", "problem"), REFUSED, ids=[row[0] for row in REFUSED])
 def test_refuses(name: str, record: Any, part: str, problem: str) -> None:
     precision = "s" if name == "seconds out of range" else "ns"
     with pytest.raises(RecordError) as caught:

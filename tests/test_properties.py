@@ -20,9 +20,7 @@ from influxdb_write.line_protocol import (
 from influxdb_write.line_protocol.precision import time_range
 
 # Names: any text without control characters that does not end in a backslash.
-printable = st.characters(codec="utf-8", min_codepoint=0x20).filter(
-    lambda c: c != "\x7f"
-)
+printable = st.characters(codec="utf-8", min_codepoint=0x20).filter(lambda c: c != "\x7f")
 name = st.text(printable, min_size=1, max_size=12).filter(lambda s: not s.endswith("\\"))
 measurement = name.filter(lambda s: not s.startswith("#"))
 tag_key = name.filter(lambda s: s not in {"_measurement", "_field", "time"})
@@ -87,8 +85,14 @@ def test_many_records_keep_order_and_line_numbers(cases: list[tuple[dict[str, An
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.datetimes(min_value=dt.datetime(1700, 1, 1), max_value=dt.datetime(2250, 1, 1),
-                    timezones=st.just(dt.timezone.utc)), precision)
+@given(
+    st.datetimes(
+        min_value=dt.datetime(1700, 1, 1),
+        max_value=dt.datetime(2250, 1, 1),
+        timezones=st.just(dt.timezone.utc),
+    ),
+    precision,
+)
 def test_datetimes_convert_exactly(when: dt.datetime, unit: str) -> None:
     line = encode_record({"measurement": "m", "fields": {"v": 1}, "time": when}, precision=unit)
     stamp = int(line.rsplit(" ", 1)[1])

@@ -12,7 +12,7 @@ from influxdb_write.line_protocol import InvalidLineError, parse_lines, validate
 
 VALID = [
     "m v=1",
-    "m,t=a v=1i,s=\"x\",b=t,u=5u 1700000000000000000",
+    'm,t=a v=1i,s="x",b=t,u=5u 1700000000000000000',
     "",
     "   ",
     "# comment",
@@ -90,7 +90,7 @@ def test_invalid(text: str, problem: str) -> None:
 
 
 def test_every_bad_line_is_reported_with_its_number() -> None:
-    text = "m v=1\nbad\n# c\nm s=\"a\nb\" 1\nm v=x\nm v=2\n"
+    text = 'm v=1\nbad\n# c\nm s="a\nb" 1\nm v=x\nm v=2\n'
     errors = validate(text)
     assert [(e.line, e.text) for e in errors] == [(2, "bad"), (6, "m v=x")]
     assert "column 5" in errors[1].message

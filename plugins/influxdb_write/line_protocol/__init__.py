@@ -5,7 +5,7 @@
 - :func:`parse_lines`: read line protocol back into typed values.
 """
 
-from .decoder import Line, parse_lines, validate
+from .decoder import Line, iter_entries, parse_lines, validate
 from .encoder import Unsigned, encode_record, encode_records
 from .errors import InvalidLineError, LineError, LineProtocolError, RecordError
 from .precision import PRECISIONS, datetime_to_timestamp
@@ -21,6 +21,7 @@ __all__ = [
     "datetime_to_timestamp",
     "encode_record",
     "encode_records",
+    "iter_entries",
     "parse_lines",
     "validate",
 ]

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from .encoder import INT64_MAX, INT64_MIN, RESERVED_TAG_KEYS, Unsigned
 from .errors import InvalidLineError, LineError
 from .escaping import shown, unescape_key, unescape_measurement, unescape_string
-from .precision import time_range
+from .precision import MAX_NANOSECONDS, MIN_NANOSECONDS, time_range
 
 
 class Line(NamedTuple):
@@ -155,9 +155,7 @@ def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None,
         if char == '"':
             stop = _end(_STRING, text, pos + 1)
             if stop == end:
-                raise _Syntax(
-                    pos, f"missing closing quote of string field {shown(key)}", open_string=True
-                )
+                raise _Syntax(pos, f"missing closing quote of string field {shown(key)}", open_string=True)
             fields[key] = unescape_string(text[pos + 1 : stop])
             pos = stop + 1
         elif char in "tTfF":
@@ -293,10 +291,14 @@ def _fast_line(precision: str) -> re.Pattern[str]:
         exponent = f"(?:[eE][-+]?[0-9]{{{{1,2}}}}{_P})?"
         fraction = rf"(?:\.[0-9]{{{{0,17}}}}{_P}{exponent}|[eE][-+]?[0-9]{{{{1,2}}}}{_P})"
         value = (
-            f"(?:{digits}(?:i|u|{fraction})?|-{digits}(?:i|{fraction})?|-?\\.{digits}{exponent}"
-            f'|"[^"\\\\\\n]*{_P}(?:\\\\["\\\\][^"\\\\\\n]*{_P})*{_P}"'
-            "|true|false|True|False|TRUE|FALSE|t|f|T|F)"
-        ).replace("{{", "{").replace("}}", "}")
+            (
+                f"(?:{digits}(?:i|u|{fraction})?|-{digits}(?:i|{fraction})?|-?\\.{digits}{exponent}"
+                f'|"[^"\\\\\\n]*{_P}(?:\\\\["\\\\][^"\\\\\\n]*{_P})*{_P}"'
+                "|true|false|True|False|TRUE|FALSE|t|f|T|F)"
+            )
+            .replace("{{", "{")
+            .replace("}}", "}")
+        )
         field = f"{name}={value}"
         timestamp = "-?" + _digits_up_to(time_range(precision)[1])
         pattern = re.compile(
@@ -374,3 +376,50 @@ def validate(text: str | bytes, *, precision: str = "ns") -> list[LineError]:
             next(numbered)
     errors.sort(key=lambda error: error.line)
     return errors
+
+
+def _is_blank_or_comment(line: str) -> bool:
+    stripped = line.lstrip(" \t\x00")
+    return not stripped or stripped[0] == "#"
+
+
+def _opens_string(text: str) -> bool:
+    """Whether ``text`` ends inside a string field value, so the entry goes on."""
+    try:
+        _parse_entry(text, 0, MIN_NANOSECONDS, MAX_NANOSECONDS)
+    except _Syntax as exc:
+        return exc.open_string
+    return False
+
+
+def iter_entries(lines: Iterable[str], *, first_line: int = 1) -> Iterator[tuple[int, str]]:
+    """Group physical lines into entries: ``(line number, entry)`` in order.
+
+    Blank and comment lines are skipped (numbers still count them). An entry
+    whose string field value holds raw newlines spans several lines and is
+    yielded whole, numbered by its first line, so that batching never splits it.
+    Invalid lines are yielded as they are; validating them is not this function's
+    job. Lines without a quote, the common case, cost one substring test.
+    """
+    fast = _fast_line("ns").fullmatch
+    pending: list[str] = []
+    start = 0
+    for number, line in enumerate(lines, first_line):
+        if pending:
+            pending.append(line)
+            if '"' in line:
+                text = "\n".join(pending)
+                if not _opens_string(text):
+                    yield start, text
+                    pending = []
+            continue
+        if not line or line[0] in " \t\x00#":
+            if _is_blank_or_comment(line):
+                continue
+        if '"' in line and fast(line) is None and _opens_string(line):
+            pending = [line]
+            start = number
+            continue
+        yield number, line
+    if pending:
+        yield start, "\n".join(pending)

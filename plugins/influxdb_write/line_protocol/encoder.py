@@ -208,9 +208,7 @@ _SERIES_LIMIT = 100_000
 
 def _new_series(key: tuple[Any, ...], name: Any, tags: Any) -> str:
     head = _build_series(name, tags)
-    if type(name) is str and (
-        not tags or all(type(k) is str and type(v) is str for k, v in tags.items())
-    ):
+    if type(name) is str and (not tags or all(type(k) is str and type(v) is str for k, v in tags.items())):
         if len(_series) >= _SERIES_LIMIT:
             _series.clear()
         _series[key] = head
@@ -234,8 +232,7 @@ def _encode_all(
             if len(record) > 4 or not _RECORD_KEYS_ISSUPERSET(record):
                 unknown = sorted(map(str, set(record) - RECORD_KEYS))
                 raise ValueError(
-                    f"unknown key(s) {', '.join(unknown)}; a record has measurement, "
-                    "tags, fields and time"
+                    f"unknown key(s) {', '.join(unknown)}; a record has measurement, tags, fields and time"
                 )
             get = record.get
             name = get("measurement")

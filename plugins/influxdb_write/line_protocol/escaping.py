@@ -79,9 +79,7 @@ def escape_key(name: str, what: str = "key") -> str:
 def quote_string(value: str) -> str:
     """Quote and escape a string field value; ``ValueError`` if over the size limit."""
     if len(value) * 4 > MAX_STRING_BYTES and len(value.encode()) > MAX_STRING_BYTES:
-        raise ValueError(
-            f"string value is longer than {MAX_STRING_BYTES} bytes (InfluxDB's limit)"
-        )
+        raise ValueError(f"string value is longer than {MAX_STRING_BYTES} bytes (InfluxDB's limit)")
     if _STRING_SPECIAL.search(value) is None:
         return f'"{value}"'
     return '"' + value.translate(_STRING_TABLE) + '"'

@@ -26,9 +26,7 @@ def check_precision(precision: str) -> int:
     try:
         return NANOSECONDS[precision]
     except (KeyError, TypeError):
-        raise ValueError(
-            f"precision {precision!r} is not one of {', '.join(PRECISIONS)}"
-        ) from None
+        raise ValueError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}") from None
 
 
 def time_range(precision: str) -> tuple[int, int]:
@@ -37,9 +35,7 @@ def time_range(precision: str) -> tuple[int, int]:
     return -(-MIN_NANOSECONDS // unit), MAX_NANOSECONDS // unit
 
 
-def datetime_to_timestamp(
-    value: _dt.datetime, precision: str, naive_tz: _dt.tzinfo | None = None
-) -> int:
+def datetime_to_timestamp(value: _dt.datetime, precision: str, naive_tz: _dt.tzinfo | None = None) -> int:
     """Convert ``value`` to an integer timestamp in ``precision`` units, exactly.
 
     Sub-unit parts are floored (``12:00:00.999`` at ``s`` is ``12:00:00``), the same

@@ -1,0 +1,78 @@
+"""Reading InfluxDB's error responses, whichever version and format sent them.
+
+- v2 (OSS, Cloud): JSON ``{"code", "message", "line"}``; ``line`` is 1-based in the body.
+- v1: JSON ``{"error": "partial write: unable to parse '<line>': <why> ... dropped=N"}``.
+- v3 native: JSON ``{"error", "data": [{"original_line", "line_number", "error_message"}]}``.
+- anything else (a proxy's HTML page, plain text): the text, tags stripped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .batching import Batch
+from .errors import RejectedLine
+
+_TAGS = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+_V1_LINE = re.compile(r"unable to parse '(.*?)': (.*?)(?=(?:\nunable to parse '|\s*dropped=\d+|$))", re.S)
+MAX_MESSAGE = 1000
+
+
+def server_message(body: str, content_type: str = "") -> str:
+    """The server's message in a response body, readable and bounded in length."""
+    data = _json(body)
+    if isinstance(data, dict):
+        for key in ("message", "error"):
+            if isinstance(data.get(key), str) and data[key]:
+                return str(data[key])[:MAX_MESSAGE]
+    text = _TAGS.sub(" ", body) if "html" in content_type or body.lstrip().startswith("<") else body
+    return _SPACE.sub(" ", text).strip()[:MAX_MESSAGE]
+
+
+def _json(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _entry_of_body_line(batch: Batch, body_line: int) -> int | None:
+    """Index of the entry holding 1-based physical line ``body_line`` of the body."""
+    line = 1
+    for index, entry in enumerate(batch.entries):
+        line += entry.count("\n")
+        if body_line <= line:
+            return index
+        line += 1
+    return None
+
+
+def rejected_lines(body: str, batch: Batch) -> list[RejectedLine]:
+    """The lines of ``batch`` the server names as rejected, numbered in the caller's input."""
+    data = _json(body)
+    found: list[RejectedLine] = []
+
+    def add(index: int | None, message: str) -> None:
+        if index is not None and 0 <= index < len(batch.entries):
+            found.append(RejectedLine(batch.numbers[index], batch.entries[index], message))
+
+    if isinstance(data, dict) and isinstance(data.get("data"), list):
+        for item in data["data"]:
+            if isinstance(item, dict) and isinstance(item.get("line_number"), int):
+                add(_entry_of_body_line(batch, item["line_number"]), str(item.get("error_message", "")))
+        return found
+    message = server_message(body)
+    if isinstance(data, dict) and isinstance(data.get("line"), int):
+        add(_entry_of_body_line(batch, data["line"]), message)
+        return found
+    used: set[int] = set()
+    for text, why in _V1_LINE.findall(message if data is None else str(data.get("error", ""))):
+        for index, entry in enumerate(batch.entries):
+            if index not in used and entry == text:
+                used.add(index)
+                add(index, why.strip())
+                break
+    return found
