@@ -114,3 +114,23 @@ def test_validate_never_crashes_and_agrees_with_parse(text: str) -> None:
     except ValueError:
         parsed_ok = False
     assert (errors == []) == parsed_ok
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(st.sampled_from(' "=,\\\nmvs1#t'), min_size=1, max_size=30))
+def test_cheap_string_check_is_sound(text: str) -> None:
+    from influxdb_write.line_protocol.decoder import _opens_string, _strings_close
+
+    line = text.split("\n")[0]
+    if line and _strings_close(line):
+        assert not _opens_string(line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(records(), min_size=1, max_size=10), st.sampled_from(["", "\n", "\n\n# c\n"]))
+def test_iter_entries_regroups_encoded_entries(cases: list[tuple[dict[str, Any], str]], gap: str) -> None:
+    from influxdb_write.line_protocol import iter_entries
+
+    entries = list(encode_records([record for record, _ in cases]))
+    text = ("\n" + gap).join(entries)
+    assert [entry for _, entry in iter_entries(text.split("\n"))] == entries

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -59,6 +61,39 @@ class _Progress:
         self.lines = self.batches = self.bytes = self.compressed = self.retries = 0
         self.started = time.monotonic()
         self.reported = self.started
+
+
+class _Sender:
+    """Sends batches in order on one background thread while the caller's thread
+    builds the next ones, so encoding overlaps compression (zlib releases the GIL)
+    and the server's work. At most ``depth`` batches wait, so memory stays bounded.
+    After a failure the rest is not sent; ``error`` holds it."""
+
+    def __init__(self, send: Callable[[Batch], None], depth: int = 2) -> None:
+        self._send = send
+        self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="influxdb-write-sender", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self._send(batch)
+                except BaseException as exc:  # handed to the caller's thread
+                    self.error = exc
+
+    def put(self, batch: Batch) -> bool:
+        """Queue ``batch``; False once sending has failed (stop producing)."""
+        if self.error is not None:
+            return False
+        self._queue.put(batch)
+        return True
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
 
 
 class InfluxDBWriteClient:
@@ -174,22 +209,32 @@ class InfluxDBWriteClient:
                     )
         url, params = self._endpoint(bucket, precision, org or self.org)
         progress = _Progress()
+        sender = _Sender(lambda batch: self._send(url, params, batch, progress))
+        failure: BaseException | None = None
         try:
             for batch in batches(
                 numbered_entries(data, precision=precision),
                 max_lines=self.max_batch_lines,
                 max_bytes=self.max_batch_bytes,
             ):
-                self._send(url, params, batch, progress)
+                if not sender.put(batch):
+                    break
                 self._report(progress, final=False)
-        except InfluxDBWriteError as exc:
-            if exc.status is None and not exc.lines_written:  # raised before any request
-                exc.lines_written = progress.lines
-            raise
-        except ValueError as exc:  # a record that cannot be encoded, met mid-stream
+        except BaseException as exc:  # re-raised below, after the sender stops
+            failure = exc
+        sender.close()  # waits for every batch already handed over
+        if sender.error is not None:
+            raise sender.error
+        if isinstance(failure, InfluxDBWriteError):
+            if failure.status is None and not failure.lines_written:  # raised before any request
+                failure.lines_written = progress.lines
+            raise failure
+        if isinstance(failure, ValueError):  # a record that cannot be encoded, met mid-stream
             raise InfluxDBWriteError(
-                f"{exc}; {progress.lines} lines were written before it", lines_written=progress.lines
-            ) from exc
+                f"{failure}; {progress.lines} lines were written before it", lines_written=progress.lines
+            ) from failure
+        if failure is not None:
+            raise failure
         self._report(progress, final=True)
         return WriteResult(
             lines=progress.lines,

@@ -392,6 +392,29 @@ def _opens_string(text: str) -> bool:
     return False
 
 
+def _strings_close(line: str) -> bool:
+    """A cheap sufficient test that every string field value in ``line`` closes on it.
+
+    Holds for a line without backslashes that starts with its measurement: there
+    the first space ends the measurement and tags, a quote right after ``=`` in
+    the fields can only open a string value, and the next quote closes it.
+    False means "not proven", not "open".
+    """
+    if "\\" in line or line[0] in " \t\x00":
+        return False
+    quote, space = line.find('"'), line.find(" ")
+    if space < 0 or quote < space:
+        return False
+    while quote >= 0:
+        if line[quote - 1] != "=":
+            return False
+        close = line.find('"', quote + 1)
+        if close < 0:
+            return False
+        quote = line.find('"', close + 1)
+    return True
+
+
 def iter_entries(lines: Iterable[str], *, first_line: int = 1) -> Iterator[tuple[int, str]]:
     """Group physical lines into entries: ``(line number, entry)`` in order.
 
@@ -416,7 +439,7 @@ def iter_entries(lines: Iterable[str], *, first_line: int = 1) -> Iterator[tuple
         if not line or line[0] in " \t\x00#":
             if _is_blank_or_comment(line):
                 continue
-        if '"' in line and fast(line) is None and _opens_string(line):
+        if '"' in line and not _strings_close(line) and fast(line) is None and _opens_string(line):
             pending = [line]
             start = number
             continue
