@@ -109,17 +109,17 @@ def batches(entries: Iterable[tuple[int, str]], *, max_lines: int, max_bytes: in
     numbers: list[int] = []
     size = -1
     for number, entry in entries:
-        length = _size(entry)
+        length = len(entry) if entry.isascii() else len(entry.encode("utf-8"))
         if length > max_bytes:
             raise RequestTooLargeError(
                 f"line {number} is {length} bytes, more than max_batch_bytes={max_bytes}; "
                 "no request can carry it"
             )
-        if texts and (len(texts) >= max_lines or size + 1 + length > max_bytes):
-            yield Batch(texts, numbers, size)
-            texts, numbers, size = [], [], -1
+        size += 1 + length
+        if size > max_bytes or len(texts) == max_lines:
+            yield Batch(texts, numbers, size - 1 - length)
+            texts, numbers, size = [], [], length
         texts.append(entry)
         numbers.append(number)
-        size += 1 + length
     if texts:
         yield Batch(texts, numbers, size)

@@ -395,20 +395,27 @@ def _opens_string(text: str) -> bool:
 def _strings_close(line: str) -> bool:
     """A cheap sufficient test that every string field value in ``line`` closes on it.
 
-    Holds for a line without backslashes that starts with its measurement: there
-    the first space ends the measurement and tags, a quote right after ``=`` in
-    the fields can only open a string value, and the next quote closes it.
-    False means "not proven", not "open".
+    Holds when the measurement and tags (up to the first space) have no
+    backslash, so that space really ends them. In the fields, a quote right
+    after an unescaped ``=`` can only open a string value, which ends at the
+    next quote not preceded by an odd run of backslashes. False means "not
+    proven", not "open".
     """
-    if "\\" in line or line[0] in " \t\x00":
+    if line[0] in " \t\x00":
         return False
-    quote, space = line.find('"'), line.find(" ")
-    if space < 0 or quote < space:
+    space = line.find(" ")
+    if space < 0 or "\\" in line[:space]:
         return False
+    quote = line.find('"', space)
     while quote >= 0:
-        if line[quote - 1] != "=":
+        if line[quote - 1] != "=" or line[quote - 2] == "\\":
             return False
         close = line.find('"', quote + 1)
+        while close >= 0 and line[close - 1] == "\\":
+            inside = line[quote + 1 : close]
+            if (len(inside) - len(inside.rstrip("\\"))) % 2 == 0:
+                break
+            close = line.find('"', close + 1)
         if close < 0:
             return False
         quote = line.find('"', close + 1)
