@@ -222,7 +222,6 @@ def _encode_all(
     low, high = time_range(precision)
     series_get = _series.get
     field_key_get = _field_keys.items.get
-    float_repr = float.__repr__
     for index, record in enumerate(records):
         key: Any = None
         part = "record"
@@ -247,29 +246,30 @@ def _encode_all(
             if not fields:
                 raise ValueError("no fields; a point needs at least one field")
             body = []
+            append = body.append
             for key, value in fields.items():
+                if value is None:
+                    continue
+                prefix = field_key_get(key) or _field_keys.miss(key)
                 kind = type(value)
                 if kind is float:
                     if value - value != 0.0:
                         raise ValueError(_NOT_FINITE.format(value))
-                    text = float_repr(value)
+                    append(f"{prefix}{value!r}")
                 elif kind is int:
                     if -9223372036854775808 <= value <= 9223372036854775807:
-                        text = f"{value}i"
+                        append(f"{prefix}{value}i")
                     else:
-                        text = _int_value(value)
+                        append(prefix + _int_value(value))
                 elif kind is str:
                     if len(value) > 16_384 or '"' in value or "\\" in value:
-                        text = quote_string(value)
+                        append(prefix + quote_string(value))
                     else:
-                        text = f'"{value}"'
+                        append(f'{prefix}"{value}"')
                 elif kind is bool:
-                    text = "true" if value else "false"
-                elif value is None:
-                    continue
+                    append(prefix + ("true" if value else "false"))
                 else:
-                    text = _other_value(value)
-                body.append((field_key_get(key) or _field_keys.miss(key)) + text)
+                    append(prefix + _other_value(value))
             key = None
             if not body:
                 raise ValueError("every field value is None; a point needs at least one field")
