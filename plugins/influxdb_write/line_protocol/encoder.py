@@ -245,7 +245,7 @@ def _encode_all(
             fields = get("fields")
             if not fields:
                 raise ValueError("no fields; a point needs at least one field")
-            body = []
+            body: list[str] = []
             append = body.append
             for key, value in fields.items():
                 if value is None:
