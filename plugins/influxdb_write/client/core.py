@@ -245,6 +245,42 @@ class InfluxDBWriteClient:
             seconds=round(time.monotonic() - progress.started, 6),
         )
 
+    def check_write(self, bucket: str, *, org: str | None = None) -> str:
+        """Prove that the token may write to ``bucket`` without writing a point.
+
+        Sends an empty write: servers check the token and the bucket before they
+        look at the body. 2xx, or InfluxDB 2.x's 400 "writing requires points",
+        means yes; anything else raises the same typed error a write would, or an
+        :class:`InfluxDBWriteError` naming the transport problem (DNS, refused, TLS).
+        Returns a sentence saying what was checked.
+        """
+        url, params = self._endpoint(bucket, "ns", org or self.org)
+        try:
+            response = self._session.post(
+                url,
+                params=params,
+                data=b"",
+                headers=self._headers,
+                auth=self._auth,
+                timeout=self.timeout,
+                verify=self._verify,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise InfluxDBWriteError(
+                f"TLS failed for {self.url}: {type(exc).__name__}; check the URL's scheme and "
+                "certificate, or set verify_ssl to false for a self-signed server"
+            ) from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise InfluxDBWriteError(
+                f"cannot reach {self.url} ({_transport_message(exc)}); check the URL or region"
+            ) from exc
+        text = response.text
+        message = server_message(text, response.headers.get("Content-Type", ""))
+        empty_refused = response.status_code == 400 and "requires points" in message
+        if response.status_code >= 300 and not empty_refused:
+            raise _http_error(response.status_code, message, text, _EMPTY, 0)
+        return f"{self.url} accepts writes to {bucket!r} with this token ({self.api} API)"
+
     def _report(self, progress: _Progress, *, final: bool) -> None:
         now = time.monotonic()
         if not final and now - progress.reported < PROGRESS_SECONDS:
@@ -342,6 +378,9 @@ class InfluxDBWriteClient:
             elapsed += delay
 
 
+_EMPTY = Batch([], [], 0)
+
+
 def _lines_of(data: str | bytes) -> list[str | bytes]:
     return data.split("\n") if isinstance(data, str) else data.split(b"\n")  # type: ignore[return-value]
 
@@ -353,7 +392,7 @@ def _transport_message(exc: BaseException) -> str:
 
 def _http_error(status: int, message: str, text: str, batch: Batch, written: int) -> WriteHTTPError:
     common: dict[str, Any] = {"status": status, "server_message": message, "lines_written": written}
-    span = f"lines {batch.numbers[0]}-{batch.numbers[-1]}"
+    span = f"lines {batch.numbers[0]}-{batch.numbers[-1]}" if batch.numbers else "an empty write"
     if status in (401, 403):
         return AuthError(
             f"HTTP {status}: {message}. The token is invalid or may not write to this "

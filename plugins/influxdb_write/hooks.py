@@ -1,0 +1,126 @@
+"""The Airflow hook: an InfluxDB connection turned into a configured write client.
+
+The connection's password is the API token, so Airflow masks it in the UI and
+in logs. Host (a full URL) or the ``region`` extra says where InfluxDB is; the
+other extras are defaults for writes (see :mod:`influxdb_write.settings`).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseHook
+
+from .client import InfluxDBWriteClient, InfluxDBWriteError, WriteResult
+from .client.batching import Data
+from .settings import ConnectionSettings
+
+
+class InfluxDBWriteHook(BaseHook):
+    """Writes to InfluxDB with the settings of an ``influxdb_write`` connection.
+
+    :param influxdb_conn_id: the connection id (default ``influxdb_write_default``).
+    """
+
+    conn_name_attr = "influxdb_conn_id"
+    default_conn_name = "influxdb_write_default"
+    conn_type = "influxdb_write"
+    hook_name = "InfluxDB (write)"
+
+    def __init__(self, influxdb_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.influxdb_conn_id = influxdb_conn_id
+
+    def __repr__(self) -> str:
+        return f"InfluxDBWriteHook(influxdb_conn_id={self.influxdb_conn_id!r})"
+
+    @cached_property
+    def settings(self) -> ConnectionSettings:
+        """The connection's settings; ``ValueError`` naming the connection if they are wrong."""
+        conn = self.get_connection(self.influxdb_conn_id)
+        try:
+            return ConnectionSettings.from_parts(
+                host=conn.host,
+                port=conn.port,
+                login=conn.login,
+                password=conn.password,
+                extra=conn.extra_dejson,
+            )
+        except ValueError as exc:
+            raise ValueError(f"connection {self.influxdb_conn_id!r}: {exc}") from None
+
+    def get_client(self, **overrides: Any) -> InfluxDBWriteClient:
+        """A new client configured from the connection; keyword arguments override it.
+
+        Close it when done (it is a context manager).
+        """
+        s = self.settings
+        options: dict[str, Any] = {
+            "org": s.org,
+            "api": s.api,
+            "timeout": (min(10.0, s.timeout), s.timeout),
+            "verify": s.verify_ssl,
+            "gzip_level": s.gzip_level,
+        }
+        if s.api == "v1" and s.username:
+            options.update(username=s.username, password=s.token)
+            token = None
+        else:
+            token = s.token
+        options.update(overrides)
+        return InfluxDBWriteClient(s.url, token, **options)
+
+    def write(
+        self,
+        data: Data,
+        *,
+        bucket: str | None = None,
+        precision: str | None = None,
+        org: str | None = None,
+    ) -> WriteResult:
+        """Write ``data``, with the connection's bucket, precision and org unless given."""
+        s = self.settings
+        target = bucket or s.bucket
+        if not target:
+            raise ValueError(
+                f"no bucket: pass bucket= or set the bucket extra of connection {self.influxdb_conn_id!r}"
+            )
+        with self.get_client() as client:
+            return client.write(target, data, precision=precision or s.precision, org=org or s.org)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check that the token can write to the connection's bucket, writing no point."""
+        try:
+            s = self.settings
+            if not s.bucket:
+                return False, "Set the bucket extra: the test checks write access to that bucket."
+            with self.get_client() as client:
+                return True, client.check_write(s.bucket)
+        except (InfluxDBWriteError, ValueError) as exc:
+            return False, str(exc)
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """The connection form for Airflow 3.0 and 3.1 (3.2+ reads the provider info)."""
+        from .provider import UI_FIELD_BEHAVIOUR
+
+        return {
+            "hidden_fields": UI_FIELD_BEHAVIOUR["hidden-fields"],
+            "relabeling": UI_FIELD_BEHAVIOUR["relabeling"],
+            "placeholders": UI_FIELD_BEHAVIOUR["placeholders"],
+        }
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Extra fields for Airflow 3.0 and 3.1, which build forms from wtforms widgets."""
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        from flask_babel import lazy_gettext  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        from wtforms import StringField  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+        from .provider import CONN_FIELDS
+
+        return {
+            name: StringField(lazy_gettext(spec["label"]), widget=BS3TextFieldWidget())
+            for name, spec in CONN_FIELDS.items()
+        }
