@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+import requests
 from airflow.sdk import BaseHook
 
 from .client import InfluxDBWriteClient, InfluxDBWriteError, WriteResult
@@ -88,6 +89,30 @@ class InfluxDBWriteHook(BaseHook):
             )
         with self.get_client() as client:
             return client.write(target, data, precision=precision or s.precision, org=org or s.org)
+
+    def bucket_url(self, bucket: str) -> str:
+        """A link to the bucket in the InfluxDB UI, best effort.
+
+        For v2 the bucket's and org's ids are looked up (needs read access to
+        buckets); otherwise, or if that fails, the server's home page.
+        """
+        s = self.settings
+        if s.api != "v2" or not s.token:
+            return s.url
+        try:
+            response = requests.get(
+                f"{s.url}/api/v2/buckets",
+                params={"name": bucket, **({"org": s.org} if s.org else {})},
+                headers={"Authorization": f"Token {s.token}", "Accept": "application/json"},
+                timeout=(5, 5),
+                verify=s.verify_ssl,
+            )
+            found = response.json().get("buckets") or [] if response.ok else []
+        except (requests.RequestException, ValueError):
+            found = []
+        if len(found) != 1:
+            return s.url
+        return f"{s.url}/orgs/{found[0]['orgID']}/load-data/buckets/{found[0]['id']}"
 
     def test_connection(self) -> tuple[bool, str]:
         """Check that the token can write to the connection's bucket, writing no point."""

@@ -76,6 +76,9 @@ def get_provider_info() -> dict[str, Any]:
         "name": "InfluxDB (write)",
         "description": "Write line protocol and records to InfluxDB: exact, fast, safe to retry.",
         "versions": [__version__],
+        "task-decorators": [
+            {"name": "influxdb_write", "class-name": "influxdb_write.decorators.influxdb_write_task"}
+        ],
         "connection-types": [
             {
                 "connection-type": "influxdb_write",

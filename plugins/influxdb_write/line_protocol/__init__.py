@@ -5,7 +5,7 @@
 - :func:`parse_lines`: read line protocol back into typed values.
 """
 
-from .decoder import Line, iter_entries, parse_lines, validate
+from .decoder import Line, iter_entries, parse_lines, validate, with_default_time
 from .encoder import Unsigned, encode_record, encode_records
 from .errors import InvalidLineError, LineError, LineProtocolError, RecordError
 from .precision import PRECISIONS, datetime_to_timestamp
@@ -24,4 +24,5 @@ __all__ = [
     "iter_entries",
     "parse_lines",
     "validate",
+    "with_default_time",
 ]

@@ -303,7 +303,7 @@ def _fast_line(precision: str) -> re.Pattern[str]:
         timestamp = "-?" + _digits_up_to(time_range(precision)[1])
         pattern = re.compile(
             rf" *{_P}{measurement}((?:,{name}={name})*{_P}) +{_P}{field}(?:,{field})*{_P}"
-            rf"(?: +{_P}{timestamp})? *{_P}"
+            rf"(?: +{_P}({timestamp}))? *{_P}"
         )
         _fast_patterns[precision] = pattern
     return pattern
@@ -376,6 +376,23 @@ def validate(text: str | bytes, *, precision: str = "ns") -> list[LineError]:
             next(numbered)
     errors.sort(key=lambda error: error.line)
     return errors
+
+
+def with_default_time(entry: str, timestamp: int) -> str:
+    """``entry`` with ``timestamp`` appended if it has none. Invalid entries come
+    back unchanged: validation, not this function, reports them."""
+    match = _fast_line("ns").fullmatch(entry)
+    if match is not None:
+        has_time = match.group(2) is not None
+    else:
+        try:
+            line, _ = _parse_entry(entry, 0, MIN_NANOSECONDS, MAX_NANOSECONDS)
+        except _Syntax:
+            return entry
+        if line is None:
+            return entry
+        has_time = line.time is not None
+    return entry if has_time else f"{entry.rstrip(' ')} {timestamp}"
 
 
 def _is_blank_or_comment(line: str) -> bool:

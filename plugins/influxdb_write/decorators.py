@@ -1,0 +1,58 @@
+"""``@task.influxdb_write``: the decorated function returns lines or records, which are written.
+
+@task.influxdb_write(bucket="metrics")
+def readings(ds=None):
+    return [{"measurement": "temp", "fields": {"c": 21.5}}]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from airflow.sdk.bases.decorator import (
+    DecoratedOperator,
+    TaskDecorator,
+    determine_kwargs,
+    task_decorator_factory,
+)
+from airflow.sdk.definitions.context import context_merge
+
+from .operators import InfluxDBWriteOperator, _Source, _xcom_sources
+
+
+class _InfluxDBWriteDecoratedOperator(DecoratedOperator, InfluxDBWriteOperator):
+    """Calls the function, then writes what it returned like ``InfluxDBWriteOperator``."""
+
+    custom_operator_name = "@task.influxdb_write"
+    template_fields = (*DecoratedOperator.template_fields, *InfluxDBWriteOperator.template_fields)
+    template_fields_renderers: ClassVar[dict[str, str]] = {
+        **DecoratedOperator.template_fields_renderers,
+        **InfluxDBWriteOperator.template_fields_renderers,
+    }
+    _data_from_function = True
+
+    def __init__(
+        self,
+        *,
+        python_callable: Callable[..., Any],
+        op_args: Any = None,
+        op_kwargs: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(python_callable=python_callable, op_args=op_args, op_kwargs=op_kwargs, **kwargs)
+
+    def _sources(self, context: Mapping[str, Any], precision: str) -> list[_Source]:
+        context_merge(context, self.op_kwargs)  # type: ignore[arg-type]
+        kwargs = determine_kwargs(self.python_callable, self.op_args, context)
+        returned = self.python_callable(*self.op_args, **kwargs)
+        return [*super()._sources(context, precision), *_xcom_sources("returned value", returned, precision)]
+
+
+def influxdb_write_task(python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> TaskDecorator:
+    """The ``@task.influxdb_write`` decorator; keyword arguments go to the operator."""
+    return task_decorator_factory(
+        python_callable=python_callable,
+        decorated_operator_class=_InfluxDBWriteDecoratedOperator,
+        **kwargs,
+    )

@@ -1,0 +1,318 @@
+"""InfluxDBWriteOperator: render or collect line protocol and records, check them, write them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
+
+from .client.batching import _file_lines
+from .hooks import InfluxDBWriteHook
+from .line_protocol import (
+    LineError,
+    RecordError,
+    datetime_to_timestamp,
+    encode_records,
+    iter_entries,
+    validate,
+    with_default_time,
+)
+
+log = logging.getLogger(__name__)
+
+VALIDATE_MODES = ("strict", "skip", "off")
+DATA_INTERVAL_END = "data_interval_end"
+SHOWN_ERRORS = 20
+
+
+def influxdb_asset(bucket: str, influxdb_conn_id: str = InfluxDBWriteHook.default_conn_name) -> Asset:
+    """The asset for a bucket of a connection: ``influxdb://<conn id>/<bucket>``.
+
+    Put it in a task's ``outlets``; the operator attaches the write summary to
+    the asset event as its extra.
+    """
+    return Asset(uri=f"influxdb://{influxdb_conn_id}/{bucket}")
+
+
+class InfluxDBBucketLink(BaseOperatorLink):
+    """Opens the bucket in the InfluxDB UI; the operator stores the URL as it runs."""
+
+    name = "InfluxDB bucket"
+
+    def get_link(self, operator: BaseOperator, *, ti_key: Any) -> str:
+        from airflow.sdk.execution_time.xcom import XCom
+
+        return str(XCom.get_value(ti_key=ti_key, key=self.xcom_key) or "")
+
+
+class InvalidInputError(ValueError):
+    """Strict validation found bad lines or records; nothing was written."""
+
+
+@dataclass
+class _Source:
+    """One input: its name for messages, its entries as ``(number, entry)``
+    (numbers count lines, or records for record input), and the records that
+    could not be encoded."""
+
+    name: str
+    entries: Iterable[tuple[int, str]]
+    unit: str = "line"
+    unencodable: tuple[tuple[int, str], ...] = ()
+
+
+class InfluxDBWriteOperator(BaseOperator):
+    """Write line protocol or records to an InfluxDB bucket.
+
+    Data comes from any of (all are written, in this order):
+
+    - ``line_protocol``: a Jinja-templated string, or a ``.lp``/``.j2`` template file;
+    - ``records``: record dicts (templated);
+    - ``xcom_from``: upstream task ids (mapped ones included) returning line
+      protocol strings, lists of lines, records or lists of records;
+    - ``path``: a local file or Airflow object storage path, streamed.
+
+    :param bucket: target bucket (v1: ``db`` or ``db/rp``); default the connection's.
+    :param org: org; default the connection's.
+    :param precision: ``ns``, ``us``, ``ms`` or ``s``; default the connection's.
+    :param influxdb_conn_id: the ``influxdb_write`` connection.
+    :param default_time: the time given to lines and records that have none:
+        ``"data_interval_end"`` (default) stamps them with the run's data
+        interval end (or logical date, or run time when there is none), so a
+        retry or re-run overwrites the same points instead of adding new ones;
+        a ``datetime`` stamps that time; ``None`` leaves them to the server's clock.
+    :param validate: ``"strict"`` (default) checks the whole input before the
+        first byte is sent and fails listing every bad line, writing nothing;
+        ``"skip"`` drops and reports bad lines; ``"off"`` sends as is.
+    :param dry_run: render and validate, log a sample and counts, send nothing.
+
+    Returns (as XCom) a small summary: bucket, lines, batches, bytes,
+    compressed_bytes, retries, seconds, skipped, dry_run. Never the data.
+    """
+
+    template_fields: Sequence[str] = ("bucket", "org", "precision", "line_protocol", "records", "path")
+    template_ext: Sequence[str] = (".lp", ".j2")
+    template_fields_renderers: ClassVar[dict[str, str]] = {"line_protocol": "text", "records": "json"}
+    operator_extra_links = (InfluxDBBucketLink(),)
+    ui_color = "#d4e7f7"
+    _data_from_function = False  # the TaskFlow decorator supplies data at run time
+
+    def __init__(
+        self,
+        *,
+        bucket: str | None = None,
+        org: str | None = None,
+        precision: str | None = None,
+        influxdb_conn_id: str = InfluxDBWriteHook.default_conn_name,
+        line_protocol: str | None = None,
+        records: Any = None,
+        xcom_from: str | Sequence[str] | None = None,
+        path: str | None = None,
+        default_time: str | dt.datetime | None = DATA_INTERVAL_END,
+        validate: str = "strict",
+        dry_run: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if validate not in VALIDATE_MODES:
+            raise ValueError(f"validate={validate!r} is not one of {', '.join(VALIDATE_MODES)}")
+        if isinstance(default_time, str) and default_time != DATA_INTERVAL_END:
+            raise ValueError(f"default_time must be {DATA_INTERVAL_END!r}, a datetime or None")
+        if (
+            line_protocol is None
+            and records is None
+            and not xcom_from
+            and path is None
+            and not self._data_from_function
+        ):
+            raise ValueError("nothing to write: give line_protocol, records, xcom_from or path")
+        self.bucket = bucket
+        self.org = org
+        self.precision = precision
+        self.influxdb_conn_id = influxdb_conn_id
+        self.line_protocol = line_protocol
+        self.records = records
+        self.xcom_from = [xcom_from] if isinstance(xcom_from, str) else list(xcom_from or [])
+        self.path = path
+        self.default_time = default_time
+        self.validate = validate
+        self._dry_run = dry_run  # BaseOperator.dry_run is a method
+
+    # ``path`` is templated as a string, never loaded as a template file even
+    # when it ends in .lp: it is data to stream, not a template.
+    def resolve_template_files(self) -> None:
+        path, self.path = self.path, None
+        try:
+            super().resolve_template_files()
+        finally:
+            self.path = path
+
+    def render_template(
+        self, content: Any, context: Any, jinja_env: Any = None, seen_oids: Any = None
+    ) -> Any:
+        if isinstance(content, str) and content is self.path:
+            env = jinja_env or self.get_template_env()
+            return env.from_string(content).render(**context)
+        return super().render_template(content, context, jinja_env, seen_oids)
+
+    def _stamp(self, context: Mapping[str, Any], precision: str) -> int | None:
+        if self.default_time is None:
+            return None
+        when: Any = self.default_time
+        if not isinstance(when, dt.datetime):
+            dag_run = context.get("dag_run")
+            candidates = [
+                context.get("data_interval_end"),
+                context.get("logical_date"),
+                getattr(dag_run, "run_after", None),
+                getattr(dag_run, "start_date", None),
+            ]
+            when = next((c for c in candidates if c is not None), None)
+            if when is None:
+                raise ValueError(
+                    "the run has no data interval, logical date or start time to stamp lines with"
+                )
+        return datetime_to_timestamp(when, precision)
+
+    def _sources(self, context: Mapping[str, Any], precision: str) -> list[_Source]:
+        sources = []
+        if self.line_protocol is not None:
+            sources.append(_text_source("line_protocol", self.line_protocol))
+        if self.records is not None:
+            sources.append(_records_source("records", self.records, precision))
+        for task_id in self.xcom_from:
+            value = context["ti"].xcom_pull(task_ids=task_id)
+            sources.extend(_xcom_sources(f"XCom of {task_id}", value, precision))
+        if self.path is not None:
+            sources.append(_Source(f"file {self.path}", _PathEntries(self.path)))
+        return sources
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        hook = InfluxDBWriteHook(self.influxdb_conn_id)
+        settings = hook.settings
+        bucket = self.bucket or settings.bucket
+        if not bucket:
+            raise ValueError(f"no bucket: set bucket= or the bucket extra of {self.influxdb_conn_id!r}")
+        precision = self.precision or settings.precision
+        context["ti"].xcom_push(key=InfluxDBBucketLink().xcom_key, value=hook.bucket_url(bucket))
+        stamp = self._stamp(context, precision)
+        sources = self._sources(context, precision)
+
+        problems = []
+        if self.validate != "off":
+            problems = [p for source in sources for p in _check(source, precision)]
+        if problems and self.validate == "strict":
+            shown = "\n".join(f"  {p}" for p in problems[:SHOWN_ERRORS])
+            more = f"\n  ... and {len(problems) - SHOWN_ERRORS} more" if len(problems) > SHOWN_ERRORS else ""
+            raise InvalidInputError(
+                f"{len(problems)} invalid line(s) or record(s); nothing was written:\n{shown}{more}"
+            )
+        bad = {(p.source, p.number) for p in problems}
+        for problem in problems:
+            log.warning("Skipping %s", problem)
+
+        def entries() -> Iterator[str]:
+            for source in sources:
+                for number, entry in source.entries:
+                    if (source.name, number) in bad:
+                        continue
+                    yield entry if stamp is None else with_default_time(entry, stamp)
+
+        summary: dict[str, Any] = {"bucket": bucket, "skipped": len(problems), "dry_run": self._dry_run}
+        if self._dry_run:
+            sample: list[str] = []
+            count = 0
+            for entry in entries():
+                count += 1
+                if len(sample) < 5:
+                    sample.append(entry)
+            log.info("Dry run: %d lines for bucket %r; first ones:\n%s", count, bucket, "\n".join(sample))
+            summary.update(lines=count, batches=0, bytes=0, compressed_bytes=0, retries=0, seconds=0.0)
+            return summary
+        with hook.get_client() as client:
+            result = client.write(bucket, entries(), precision=precision, org=self.org or settings.org)
+        summary.update(result.as_dict())
+        log.info("Wrote %d lines to %r in %.2fs", result.lines, bucket, result.seconds)
+        for outlet in self.outlets:
+            if isinstance(outlet, Asset) and outlet.uri.startswith("influxdb://"):
+                context["outlet_events"][outlet].extra = dict(summary)
+        return summary
+
+
+@dataclass(frozen=True)
+class _Problem:
+    source: str
+    number: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}, {self.message}"
+
+
+def _text_source(name: str, text: str) -> _Source:
+    return _Source(name, list(iter_entries(text.split("\n"))))
+
+
+def _records_source(name: str, records: Any, precision: str) -> _Source:
+    if isinstance(records, Mapping):
+        records = [records]
+    entries: list[tuple[int, str]] = []
+    problems: list[tuple[int, str]] = []
+    for index, record in enumerate(records):
+        try:
+            (line,) = encode_records([record], precision=precision)
+        except RecordError as exc:
+            problems.append((index + 1, f"record {index + 1}: {exc.part}: {exc.problem}"))
+            continue
+        entries.append((index + 1, line))
+    return _Source(name, entries, "record", tuple(problems))
+
+
+def _xcom_sources(name: str, value: Any, precision: str) -> list[_Source]:
+    """An upstream return value: a string, a list of lines, records, or (mapped
+    tasks) a list of any of these."""
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes)):
+        text = value.decode("utf-8") if isinstance(value, bytes) else value
+        return [_text_source(name, text)]
+    if isinstance(value, Mapping):
+        return [_records_source(name, [value], precision)]
+    items = list(value)
+    if all(isinstance(item, Mapping) for item in items):
+        return [_records_source(name, items, precision)]
+    if all(isinstance(item, str) for item in items):
+        return [_text_source(name, "\n".join(items))]
+    sources = []
+    for index, item in enumerate(items):
+        sources.extend(_xcom_sources(f"{name}[{index}]", item, precision))
+    return sources
+
+
+class _PathEntries:
+    """A file's entries, re-read on each iteration so it can be validated, then sent."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        from airflow.sdk import ObjectStoragePath
+
+        target = ObjectStoragePath(self.path) if "://" in self.path else None
+        with target.open("rb") if target is not None else open(self.path, "rb") as stream:
+            yield from iter_entries(_file_lines(stream))
+
+
+def _check(source: _Source, precision: str) -> Iterator[_Problem]:
+    for number, message in source.unencodable:
+        yield _Problem(source.name, number, message)
+    for number, entry in source.entries:
+        errors: list[LineError] = validate(entry, precision=precision)
+        if errors:
+            first = errors[0]
+            text = first.text if len(first.text) <= 200 else first.text[:200] + "..."
+            yield _Problem(source.name, number, f"{source.unit} {number}: {first.message}: {text!r}")

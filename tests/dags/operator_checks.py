@@ -1,0 +1,19 @@
+"""Test DAGs: strict validation writes nothing; dry run sends nothing; skip drops bad lines."""
+
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG
+
+from influxdb_write.operators import InfluxDBWriteOperator
+
+BAD = "good,n=1 v=1\nbad line here\ngood,n=2 v=2\ngood,n=3 v=NaN"
+
+CASES: list[tuple[str, dict[str, Any]]] = [
+    ("iw_strict", {}),
+    ("iw_dry_run", {"dry_run": True, "validate": "skip"}),
+    ("iw_skip", {"validate": "skip"}),
+]
+for dag_id, options in CASES:
+    with DAG(dag_id, schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), catchup=False):
+        InfluxDBWriteOperator(task_id="write", bucket=dag_id, line_protocol=BAD, **options)

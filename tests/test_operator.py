@@ -1,0 +1,148 @@
+"""The operator and decorator in a real Airflow 3: ``airflow dags test`` runs the DAGs
+in tests/dags against a real influxd, with the connection given as AIRFLOW_CONN_*."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from servers import InfluxDB1
+
+DAGS = Path(__file__).parent / "dags"
+AIRFLOW = Path(sys.executable).parent / "airflow"
+TOKEN = "operator-token-never-shown-7f3"
+
+
+@pytest.fixture(scope="module")
+def airflow_env(tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1) -> Iterator[dict[str, str]]:
+    home = tmp_path_factory.mktemp("airflow")
+    conn = {
+        "conn_type": "influxdb_write",
+        "host": influxd.url,
+        "password": TOKEN,
+        "extra": {"api": "v1", "bucket": "default_db"},
+    }
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW_CONN_INFLUXDB_WRITE_DEFAULT": json.dumps(conn),
+    }
+    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+    for db in ("iw_sources", "iw_collect", "iw_strict", "iw_dry_run", "iw_skip", "iw_decorator"):
+        influxd.create(db)
+    yield env
+
+
+def run_dag(env: dict[str, str], dag_id: str, date: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [AIRFLOW, "dags", "test", dag_id, date], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def _json_out(env: dict[str, str], *args: str) -> object:
+    out = subprocess.run(
+        [AIRFLOW, *args, "-o", "json"], env=env, capture_output=True, text=True, check=True, timeout=300
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_dags_parse_without_errors(airflow_env: dict[str, str]) -> None:
+    assert _json_out(airflow_env, "dags", "list-import-errors", "-l") == []
+    listed = _json_out(airflow_env, "dags", "list", "-l")
+    assert isinstance(listed, list)
+    assert {d["dag_id"] for d in listed} == {
+        "iw_sources",
+        "iw_collect",
+        "iw_strict",
+        "iw_dry_run",
+        "iw_skip",
+        "iw_decorator",
+    }
+
+
+def test_every_source_lands(airflow_env: dict[str, str], influxd: InfluxDB1) -> None:
+    run = run_dag(airflow_env, "iw_sources", "2024-03-01")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    interval_end = 1709251200000000000  # 2024-03-01: a test run's data interval ends at its logical date
+    inline = influxd.rows("SELECT * FROM inline", "iw_sources")
+    assert [(r["v"], r["time"]) for r in inline] == [(21.5, interval_end)]
+    temps = influxd.rows("SELECT * FROM room_temp", "iw_sources")
+    assert sorted((r["sensor"], r["room"], r["celsius"], r["time"]) for r in temps) == [
+        ("a", "living room", 21.5, interval_end),
+        ("b", "living room", 21.5, interval_end),
+    ]
+    recs = influxd.rows("SELECT * FROM recs", "iw_sources")
+    assert [(r["room"], r["c"], r["time"]) for r in recs] == [("living room", 1.5, interval_end)]
+    files = influxd.rows("SELECT * FROM from_file", "iw_sources")
+    assert sorted((r["v"], r["time"]) for r in files) == [(1, interval_end), (2, 1700000000000000000)]
+    assert TOKEN not in run.stdout + run.stderr
+
+    with sqlite3.connect(Path(airflow_env["AIRFLOW_HOME"]) / "airflow.db") as db:
+        rows = db.execute(
+            "SELECT asset.uri, asset_event.extra FROM asset_event "
+            "JOIN asset ON asset.id = asset_event.asset_id"
+        ).fetchall()
+    ((uri, extra),) = rows
+    assert uri == "influxdb://influxdb_write_default/iw_sources"
+    summary = json.loads(extra)
+    assert summary["lines"] == 1 and summary["bucket"] == "iw_sources" and summary["batches"] == 1
+
+
+def test_collects_mapped_upstreams_and_reruns_do_not_duplicate(
+    airflow_env: dict[str, str], influxd: InfluxDB1
+) -> None:
+    for _ in range(2):
+        run = run_dag(airflow_env, "iw_collect", "2024-03-01T05:00:00+00:00")
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    rows = influxd.rows("SELECT * FROM collected", "iw_collect")
+    assert len(rows) == 7
+    assert {r["time"] for r in rows} == {1709269200000000000}  # 05:00, the logical date of a test run
+    assert sorted((r["shard"], r["kind"], r["n"]) for r in rows) == [
+        ("1", "line", 1),
+        ("1", "line2", 0),
+        ("2", "line", 2),
+        ("2", "line2", 0),
+        ("3", "line", 3),
+        ("3", "line2", 0),
+        ("r", "record", 7),
+    ]
+
+
+def test_strict_validation_writes_nothing_and_names_lines(
+    airflow_env: dict[str, str], influxd: InfluxDB1
+) -> None:
+    run = run_dag(airflow_env, "iw_strict", "2024-03-01")
+    output = run.stdout + run.stderr
+    assert "2 invalid line(s) or record(s); nothing was written" in output
+    assert "line_protocol, line 2: column 9: expected '=' after field key 'line': 'bad line here'" in output
+    assert "line_protocol, line 4: column 12: value 'NaN' of field 'v' has no known type" in output
+    assert run.returncode != 0
+    assert influxd.query("SELECT * FROM good", "iw_strict") == []
+
+
+def test_dry_run_sends_nothing_and_skip_drops_bad_lines(
+    airflow_env: dict[str, str], influxd: InfluxDB1
+) -> None:
+    run = run_dag(airflow_env, "iw_dry_run", "2024-03-01")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "Dry run: 2 lines for bucket 'iw_dry_run'" in run.stdout + run.stderr
+    assert influxd.query("SELECT * FROM good", "iw_dry_run") == []
+    run = run_dag(airflow_env, "iw_skip", "2024-03-01")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert sorted(r["n"] for r in influxd.rows("SELECT * FROM good", "iw_skip")) == ["1", "2"]
+
+
+def test_decorator_writes_what_the_function_returns(airflow_env: dict[str, str], influxd: InfluxDB1) -> None:
+    run = run_dag(airflow_env, "iw_decorator", "2024-03-01")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    rows = influxd.rows("SELECT * FROM decorated", "iw_decorator")
+    assert [(r["ds"], r["v"], r["time"]) for r in rows] == [("2024-03-01", 42, 1709251200000000000)]
