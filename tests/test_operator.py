@@ -84,6 +84,8 @@ def test_every_source_lands(airflow_env: dict[str, str], influxd: InfluxDB1) -> 
     assert [(r["room"], r["c"], r["time"]) for r in recs] == [("living room", 1.5, interval_end)]
     files = influxd.rows("SELECT * FROM from_file", "iw_sources")
     assert sorted((r["v"], r["time"]) for r in files) == [(1, interval_end), (2, 1700000000000000000)]
+    stored = influxd.rows("SELECT * FROM stored", "iw_sources")
+    assert [(r["src"], r["v"], r["time"]) for r in stored] == [("object_storage", 3, interval_end)]
     assert TOKEN not in run.stdout + run.stderr
 
     with sqlite3.connect(Path(airflow_env["AIRFLOW_HOME"]) / "airflow.db") as db:
@@ -91,6 +93,24 @@ def test_every_source_lands(airflow_env: dict[str, str], influxd: InfluxDB1) -> 
             "SELECT asset.uri, asset_event.extra FROM asset_event "
             "JOIN asset ON asset.id = asset_event.asset_id"
         ).fetchall()
+        xcoms = db.execute("SELECT task_id, key, value FROM xcom WHERE dag_id = 'iw_sources'").fetchall()
+        rendered = db.execute("SELECT rendered_fields FROM rendered_task_instance_fields").fetchall()
+    links = {task: json.loads(value) for task, key, value in xcoms if key == "_link_InfluxDBBucketLink"}
+    assert links["records"] == influxd.url  # v1 servers have no bucket page: the server's URL
+    returned = {task: json.loads(value) for task, key, value in xcoms if key == "return_value"}
+    assert returned["path"]["lines"] == 2 and set(returned["path"]) == {
+        "bucket",
+        "lines",
+        "batches",
+        "bytes",
+        "compressed_bytes",
+        "retries",
+        "seconds",
+        "skipped",
+        "dry_run",
+    }
+    assert all(TOKEN not in str(row) for row in xcoms + rendered)
+    assert any("living room" in str(row) for row in rendered)
     ((uri, extra),) = rows
     assert uri == "influxdb://influxdb_write_default/iw_sources"
     summary = json.loads(extra)

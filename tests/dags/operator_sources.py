@@ -11,7 +11,12 @@ with DAG(
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     template_searchpath=[__file__.rsplit("/", 1)[0] + "/templates"],
-    params={"sensors": Param(["a", "b"], type="array"), "room": "living room", "celsius": 21.5},
+    params={
+        "sensors": Param(["a", "b"], type="array"),
+        "room": "living room",
+        "celsius": 21.5,
+        "stored": "stored.lp",
+    },
 ):
     InfluxDBWriteOperator(
         task_id="template_string",
@@ -30,4 +35,9 @@ with DAG(
         task_id="path",
         bucket="iw_sources",
         path=__file__.rsplit("/", 1)[0] + "/data/points.lp",
+    )
+    InfluxDBWriteOperator(
+        task_id="object_storage_path",
+        bucket="iw_sources",
+        path="file://" + __file__.rsplit("/", 1)[0] + "/data/{{ params.stored }}",
     )
