@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from airflow.sdk.bases.decorator import (
-    DecoratedOperator,
-    TaskDecorator,
-    determine_kwargs,
-    task_decorator_factory,
-)
-from airflow.sdk.definitions.context import context_merge
+from airflow.sdk.bases.decorator import DecoratedOperator, TaskDecorator, task_decorator_factory
+
+try:
+    from airflow.sdk.bases.decorator import determine_kwargs
+    from airflow.sdk.definitions.context import context_merge
+except ImportError:  # Airflow 3.0 keeps these helpers in airflow.utils
+    from airflow.utils.context import context_merge  # type: ignore[no-redef,unused-ignore]
+    from airflow.utils.operator_helpers import determine_kwargs  # type: ignore[no-redef,unused-ignore]
 
 from .operators import InfluxDBWriteOperator, _Source, _xcom_sources
 

@@ -11,7 +11,11 @@ from functools import cached_property
 from typing import Any
 
 import requests
-from airflow.sdk import BaseHook
+
+try:
+    from airflow.sdk import BaseHook
+except ImportError:  # Airflow 3.0's Task SDK has no BaseHook yet
+    from airflow.hooks.base import BaseHook  # type: ignore[no-redef,unused-ignore]
 
 from .client import InfluxDBWriteClient, InfluxDBWriteError, WriteResult
 from .client.batching import Data
