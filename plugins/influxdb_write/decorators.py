@@ -16,7 +16,7 @@ try:
     from airflow.sdk.bases.decorator import determine_kwargs
     from airflow.sdk.definitions.context import context_merge
 except ImportError:  # Airflow 3.0 keeps these helpers in airflow.utils
-    from airflow.utils.context import context_merge  # type: ignore[no-redef,unused-ignore]
+    from airflow.utils.context import context_merge  # type: ignore[no-redef,attr-defined,unused-ignore]
     from airflow.utils.operator_helpers import determine_kwargs  # type: ignore[no-redef,unused-ignore]
 
 from .operators import InfluxDBWriteOperator, _Source, _xcom_sources

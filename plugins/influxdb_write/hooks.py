@@ -15,7 +15,7 @@ import requests
 try:
     from airflow.sdk import BaseHook
 except ImportError:  # Airflow 3.0's Task SDK has no BaseHook yet
-    from airflow.hooks.base import BaseHook  # type: ignore[no-redef,unused-ignore]
+    from airflow.hooks.base import BaseHook  # type: ignore[no-redef,attr-defined,unused-ignore]
 
 from .client import InfluxDBWriteClient, InfluxDBWriteError, WriteResult
 from .client.batching import Data
