@@ -157,55 +157,81 @@ def test_connection_from_uri_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert InfluxDBWriteHook("cloud_uri").settings.url == "https://us-east-1-1.aws.cloud2.influxdata.com"
 
 
-def _use(monkeypatch: pytest.MonkeyPatch, conn_id: str, **conn: Any) -> InfluxDBWriteHook:
-    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({"conn_type": "influxdb_write", **conn}))
-    return InfluxDBWriteHook(conn_id)
+CHECKS = [
+    # name, server reply, host, extra, ok, words the message must hold
+    (
+        "401",
+        Reply(401, '{"code":"unauthorized","message":"unauthorized access"}'),
+        "fault",
+        {},
+        False,
+        ["token is invalid", "unauthorized access"],
+    ),
+    (
+        "404",
+        Reply(404, '{"code":"not found","message":"bucket \\"b\\" not found"}'),
+        "fault",
+        {},
+        False,
+        ['bucket "b" not found', "Check the bucket and org"],
+    ),
+    (
+        "2.x refuses the empty body only after auth",
+        Reply(400, '{"code":"invalid","message":"writing requires points"}'),
+        "fault",
+        {},
+        True,
+        ["accepts writes to 'b'"],
+    ),
+    (
+        "v1 database missing",
+        None,
+        "influxd",
+        {"bucket": "nodb", "api": "v1"},
+        False,
+        ['database not found: "nodb"'],
+    ),
+    ("nothing listens", None, "http://127.0.0.1:9", {}, False, ["cannot reach http://127.0.0.1:9"]),
+    ("TLS to a plain server", None, "tls", {}, False, ["TLS failed"]),
+    ("no URL", None, None, {}, False, ["neither a host", "connection 'check'"]),
+    ("no bucket", None, "fault", {"bucket": None}, False, ["Set the bucket extra"]),
+]
 
 
-def test_test_connection_failures_say_what_to_do(
-    monkeypatch: pytest.MonkeyPatch, fault: FaultServer, influxd: InfluxDB1
+@pytest.mark.parametrize(
+    ("name", "reply", "host", "extra", "ok", "words"), CHECKS, ids=[row[0] for row in CHECKS]
+)
+def test_test_connection_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+    fault: FaultServer,
+    influxd: InfluxDB1,
+    name: str,
+    reply: Reply | None,
+    host: str | None,
+    extra: dict[str, Any],
+    ok: bool,
+    words: list[str],
 ) -> None:
-    messages = []
-    fault.will(Reply(401, '{"code":"unauthorized","message":"unauthorized access"}'))
-    ok, message = _use(
-        monkeypatch, "c401", host=fault.url, password=TOKEN, extra={"bucket": "b"}
-    ).test_connection()
-    assert not ok and "token is invalid" in message and "unauthorized access" in message
-    messages.append(message)
-    fault.will(Reply(404, '{"code":"not found","message":"bucket \\"b\\" not found"}'))
-    ok, message = _use(
-        monkeypatch, "c404", host=fault.url, password=TOKEN, extra={"bucket": "b"}
-    ).test_connection()
-    assert not ok and 'bucket "b" not found' in message and "Check the bucket and org" in message
-    messages.append(message)
-    fault.will(Reply(400, '{"code":"invalid","message":"writing requires points"}'))
-    ok, message = _use(
-        monkeypatch, "c2x", host=fault.url, password=TOKEN, extra={"bucket": "b"}
-    ).test_connection()
-    assert ok, message
-    (request,) = fault.received
-    assert request.body == "" and request.headers["Authorization"] == f"Token {TOKEN}"
-    ok, message = _use(
-        monkeypatch, "cv1", host=influxd.url, password=TOKEN, extra={"bucket": "nodb", "api": "v1"}
-    ).test_connection()
-    assert not ok and 'database not found: "nodb"' in message
-    messages.append(message)
-    ok, message = _use(
-        monkeypatch, "cdown", host="http://127.0.0.1:9", password=TOKEN, extra={"bucket": "b"}
-    ).test_connection()
-    assert not ok and "cannot reach http://127.0.0.1:9" in message
-    messages.append(message)
-    ok, message = _use(
-        monkeypatch, "ctls", host=fault.url.replace("http", "https"), password=TOKEN, extra={"bucket": "b"}
-    ).test_connection()
-    assert not ok and "TLS failed" in message
-    messages.append(message)
-    ok, message = _use(monkeypatch, "cnone", password=TOKEN, extra={"bucket": "b"}).test_connection()
-    assert not ok and "neither a host" in message and "connection 'cnone'" in message
-    messages.append(message)
-    ok, message = _use(monkeypatch, "cnobucket", host=fault.url, password=TOKEN).test_connection()
-    assert not ok and "Set the bucket extra" in message
-    assert all(TOKEN not in m for m in messages)
+    if reply is not None:
+        fault.will(reply)
+    url = {"fault": fault.url, "influxd": influxd.url, "tls": fault.url.replace("http", "https")}.get(
+        host or "", host
+    )
+    extra = {k: v for k, v in {"bucket": "b", **extra}.items() if v is not None}
+    conn = {
+        "conn_type": "influxdb_write",
+        "password": TOKEN,
+        "extra": extra,
+        **({"host": url} if url else {}),
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_CHECK", json.dumps(conn))
+    got_ok, message = InfluxDBWriteHook("check").test_connection()
+    assert got_ok is ok, message
+    assert all(word in message for word in words), message
+    assert TOKEN not in message
+    if reply is not None:
+        (request,) = fault.received
+        assert request.body == "" and request.headers["Authorization"] == f"Token {TOKEN}"
 
 
 def test_provider_info_matches_airflow_schema() -> None:
