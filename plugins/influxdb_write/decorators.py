@@ -43,6 +43,11 @@ class _InfluxDBWriteDecoratedOperator(DecoratedOperator, InfluxDBWriteOperator):
     ) -> None:
         super().__init__(python_callable=python_callable, op_args=op_args, op_kwargs=op_kwargs, **kwargs)
 
+    def execute(self, context: Any) -> dict[str, Any]:
+        # The operator's execute, not DecoratedOperator's: the summary is the return
+        # value, and Airflow 3.0's DecoratedOperator would push outputs itself.
+        return InfluxDBWriteOperator.execute(self, context)
+
     def _sources(self, context: Mapping[str, Any], precision: str) -> list[_Source]:
         context_merge(context, self.op_kwargs)  # type: ignore[arg-type]
         kwargs = determine_kwargs(self.python_callable, self.op_args, context)
