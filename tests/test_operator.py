@@ -40,7 +40,7 @@ def airflow_env(tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1) ->
     subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
     # Register the DAGs and their assets, as the DAG processor would.
     subprocess.run([AIRFLOW, "dags", "reserialize"], env=env, check=True, capture_output=True, timeout=300)
-    for db in ("iw_sources", "iw_collect", "iw_strict", "iw_dry_run", "iw_skip", "iw_decorator"):
+    for db in ("iw_sources", "iw_collect", "iw_strict", "iw_dry_run", "iw_skip", "iw_off", "iw_decorator"):
         influxd.create(db)
     yield env
 
@@ -68,6 +68,7 @@ def test_dags_parse_without_errors(airflow_env: dict[str, str]) -> None:
         "iw_strict",
         "iw_dry_run",
         "iw_skip",
+        "iw_off",
         "iw_decorator",
     }
 
@@ -165,6 +166,18 @@ def test_dry_run_sends_nothing_and_skip_drops_bad_lines(
     run = run_dag(airflow_env, "iw_skip", "2024-03-01")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert sorted(r["n"] for r in influxd.rows("SELECT * FROM good", "iw_skip")) == ["1", "2"]
+
+
+def test_validate_off_sends_everything_and_reports_the_server_verdict(
+    airflow_env: dict[str, str], influxd: InfluxDB1
+) -> None:
+    run = run_dag(airflow_env, "iw_off", "2024-03-01")
+    output = re.sub(r"[\s│]+", " ", run.stdout + run.stderr)
+    assert run.returncode != 0
+    assert "PartialWriteError: HTTP 400 writing lines 1-4" in output
+    assert "line 2: " in output and "line 4: " in output
+    # InfluxDB 1.x stores the valid lines of a partial write.
+    assert sorted(r["n"] for r in influxd.rows("SELECT * FROM good", "iw_off")) == ["1", "2"]
 
 
 def test_decorator_writes_what_the_function_returns(airflow_env: dict[str, str], influxd: InfluxDB1) -> None:

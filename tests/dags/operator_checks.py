@@ -1,4 +1,5 @@
-"""Test DAGs: strict validation writes nothing; dry run sends nothing; skip drops bad lines."""
+"""Test DAGs: strict validation writes nothing; dry run sends nothing; skip drops bad
+lines; off sends everything and the server judges."""
 
 from typing import Any
 
@@ -13,6 +14,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("iw_strict", {}),
     ("iw_dry_run", {"dry_run": True, "validate": "skip"}),
     ("iw_skip", {"validate": "skip"}),
+    ("iw_off", {"validate": "off"}),
 ]
 for dag_id, options in CASES:
     with DAG(dag_id, schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), catchup=False):
