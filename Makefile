@@ -34,8 +34,8 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check plugins tests bench
-	$(BIN)/ruff format --check plugins tests bench
+	$(BIN)/ruff check plugins tests bench dags
+	$(BIN)/ruff format --check plugins tests bench dags
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy --strict -p influxdb_write.line_protocol -p influxdb_write.client

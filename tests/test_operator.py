@@ -4,63 +4,36 @@ in tests/dags against a real influxd, with the connection given as AIRFLOW_CONN_
 from __future__ import annotations
 
 import json
-import os
-import re
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from airflow_cli import airflow_home, json_out, output_of, run_dag
 from servers import InfluxDB1
 
 DAGS = Path(__file__).parent / "dags"
-AIRFLOW = Path(sys.executable).parent / "airflow"
 TOKEN = "operator-token-never-shown-7f3"
 
 
 @pytest.fixture(scope="module")
 def airflow_env(tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1) -> Iterator[dict[str, str]]:
-    home = tmp_path_factory.mktemp("airflow")
     conn = {
         "conn_type": "influxdb_write",
         "host": influxd.url,
         "password": TOKEN,
         "extra": {"api": "v1", "bucket": "default_db"},
     }
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_INFLUXDB_WRITE_DEFAULT": json.dumps(conn),
-    }
-    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
-    # Register the DAGs and their assets, as the DAG processor would.
-    subprocess.run([AIRFLOW, "dags", "reserialize"], env=env, check=True, capture_output=True, timeout=300)
+    env = airflow_home(tmp_path_factory.mktemp("airflow"), DAGS, conn)
     for db in ("iw_sources", "iw_collect", "iw_strict", "iw_dry_run", "iw_skip", "iw_off", "iw_decorator"):
         influxd.create(db)
     yield env
 
 
-def run_dag(env: dict[str, str], dag_id: str, date: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [AIRFLOW, "dags", "test", dag_id, date], env=env, capture_output=True, text=True, timeout=300
-    )
-
-
-def _json_out(env: dict[str, str], *args: str) -> object:
-    out = subprocess.run(
-        [AIRFLOW, *args, "-o", "json"], env=env, capture_output=True, text=True, check=True, timeout=300
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
 def test_dags_parse_without_errors(airflow_env: dict[str, str]) -> None:
-    assert _json_out(airflow_env, "dags", "list-import-errors", "-l") == []
-    listed = _json_out(airflow_env, "dags", "list", "-l")
+    assert json_out(airflow_env, "dags", "list-import-errors", "-l") == []
+    listed = json_out(airflow_env, "dags", "list", "-l")
     assert isinstance(listed, list)
     assert {d["dag_id"] for d in listed} == {
         "iw_sources",
@@ -148,7 +121,7 @@ def test_strict_validation_writes_nothing_and_names_lines(
     airflow_env: dict[str, str], influxd: InfluxDB1
 ) -> None:
     run = run_dag(airflow_env, "iw_strict", "2024-03-01")
-    output = re.sub(r"[\s│]+", " ", run.stdout + run.stderr)  # undo tracebacks drawn in boxes
+    output = output_of(run)
     assert "2 invalid line(s) or record(s); nothing was written" in output
     assert "line_protocol, line 2: column 9: expected '=' after field key 'line': 'bad line here'" in output
     assert "line_protocol, line 4: column 12: value 'NaN' of field 'v' has no known type" in output
@@ -172,7 +145,7 @@ def test_validate_off_sends_everything_and_reports_the_server_verdict(
     airflow_env: dict[str, str], influxd: InfluxDB1
 ) -> None:
     run = run_dag(airflow_env, "iw_off", "2024-03-01")
-    output = re.sub(r"[\s│]+", " ", run.stdout + run.stderr)
+    output = output_of(run)
     assert run.returncode != 0
     assert "PartialWriteError: HTTP 400 writing lines 1-4" in output
     assert "line 2: " in output and "line 4: " in output

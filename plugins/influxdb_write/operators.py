@@ -21,6 +21,7 @@ from .line_protocol import (
     validate,
     with_default_time,
 )
+from .templating import FILTERS
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,8 @@ class InfluxDBWriteOperator(BaseOperator):
 
     Data comes from any of (all are written, in this order):
 
-    - ``line_protocol``: a Jinja-templated string, or a ``.lp``/``.j2`` template file;
+    - ``line_protocol``: a Jinja-templated string, or a ``.lp``/``.j2`` template
+      file; the ``lp_*`` filters of :mod:`influxdb_write.templating` escape values;
     - ``records``: record dicts (templated);
     - ``xcom_from``: upstream task ids (mapped ones included) returning line
       protocol strings, lists of lines, records or lists of records;
@@ -150,6 +152,15 @@ class InfluxDBWriteOperator(BaseOperator):
             super().resolve_template_files()
         finally:
             self.path = path
+
+    # Plain and mapped operators both render through this method, so the
+    # line protocol filters reach every template of the operator.
+    def _do_render_template_fields(
+        self, parent: Any, template_fields: Any, context: Any, jinja_env: Any, seen_oids: Any
+    ) -> None:
+        for name, function in FILTERS.items():
+            jinja_env.filters.setdefault(name, function)
+        super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
 
     def render_template(
         self, content: Any, context: Any, jinja_env: Any = None, seen_oids: Any = None

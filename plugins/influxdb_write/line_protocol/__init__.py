@@ -6,7 +6,7 @@
 """
 
 from .decoder import Line, iter_entries, parse_lines, validate, with_default_time
-from .encoder import Unsigned, encode_record, encode_records
+from .encoder import Unsigned, encode_field_value, encode_record, encode_records, encode_time
 from .errors import InvalidLineError, LineError, LineProtocolError, RecordError
 from .precision import PRECISIONS, datetime_to_timestamp
 
@@ -19,8 +19,10 @@ __all__ = [
     "RecordError",
     "Unsigned",
     "datetime_to_timestamp",
+    "encode_field_value",
     "encode_record",
     "encode_records",
+    "encode_time",
     "iter_entries",
     "parse_lines",
     "validate",

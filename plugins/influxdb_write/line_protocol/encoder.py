@@ -308,6 +308,22 @@ def encode_record(
     return next(_encode_all((record,), precision, naive_tz))
 
 
+def encode_field_value(value: Any) -> str:
+    """One field value as line protocol (``true``, ``3i``, ``3u``, ``2.5``, ``"text"``).
+
+    Types are read as :func:`encode_record` reads them; ``ValueError`` for NaN,
+    Inf, integers outside int64 and unsupported types.
+    """
+    return _other_value(value)
+
+
+def encode_time(value: Any, precision: str) -> int:
+    """A time (int already in ``precision``, aware datetime or ISO 8601 string)
+    as an integer timestamp in ``precision``; ``ValueError`` if it cannot be."""
+    check_precision(precision)
+    return _time_value(value, precision, *time_range(precision), None)
+
+
 def encode_records(
     records: Iterable[Mapping[str, Any]],
     *,

@@ -1,0 +1,61 @@
+"""Runs after each write to the ``energy`` bucket and logs what was written.
+
+It is scheduled on the bucket's asset, ``influxdb://influxdb_write_default/energy``.
+``influxdb_etl_meter_readings`` emits an event on that asset when its write
+succeeds, and the event's extra is the write summary: lines, batches, bytes
+before and after gzip, retries and seconds. A manual run of this DAG has no
+triggering event, so it reads the latest event on the asset instead.
+
+Replace the logging with what your pipeline needs next: a downstream
+aggregation, a data quality check, a notification.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pendulum
+from airflow.sdk import dag, task
+
+from influxdb_write.operators import influxdb_asset
+
+log = logging.getLogger(__name__)
+
+ENERGY = influxdb_asset("energy")
+
+
+@dag(
+    schedule=[ENERGY],
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["influxdb", "example"],
+    doc_md=__doc__,
+)
+def influxdb_write_summary() -> None:
+    @task(inlets=[ENERGY])
+    def log_summary(triggering_asset_events: Any = None, inlet_events: Any = None) -> dict[str, Any]:
+        events = list(triggering_asset_events.get(ENERGY, ())) if triggering_asset_events else []
+        if not events:
+            events = list(inlet_events[ENERGY][-1:])
+        if not events:
+            raise ValueError(f"no write to {ENERGY.uri} has been recorded yet; run the ETL DAG first")
+        for event in events:
+            summary = event.extra
+            log.info(
+                "%s: %d lines in %d batch(es), %d bytes (%d gzipped), %d retries, %.2f s, %d skipped",
+                summary["bucket"],
+                summary["lines"],
+                summary["batches"],
+                summary["bytes"],
+                summary["compressed_bytes"],
+                summary["retries"],
+                summary["seconds"],
+                summary["skipped"],
+            )
+        return dict(events[-1].extra)
+
+    log_summary()
+
+
+influxdb_write_summary()

@@ -1,0 +1,48 @@
+"""Run a real Airflow through its CLI, in a temporary home, as the DAG tests need it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+AIRFLOW = Path(sys.executable).parent / "airflow"
+
+
+def airflow_home(home: Path, dags: Path, connection: dict[str, Any], **extra_env: str) -> dict[str, str]:
+    """An environment with a migrated SQLite database in ``home``, the DAGs of
+    ``dags`` registered with their assets (as the DAG processor would), and
+    ``connection`` as the default ``influxdb_write`` connection."""
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW_CONN_INFLUXDB_WRITE_DEFAULT": json.dumps(connection),
+        **extra_env,
+    }
+    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+    subprocess.run([AIRFLOW, "dags", "reserialize"], env=env, check=True, capture_output=True, timeout=300)
+    return env
+
+
+def run_dag(env: dict[str, str], dag_id: str, date: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [AIRFLOW, "dags", "test", dag_id, date, *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def json_out(env: dict[str, str], *args: str) -> Any:
+    out = subprocess.run(
+        [AIRFLOW, *args, "-o", "json"], env=env, capture_output=True, text=True, check=True, timeout=300
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def output_of(run: subprocess.CompletedProcess[str]) -> str:
+    """The run's output in one line of text, with the boxes Airflow draws around tracebacks undone."""
+    return re.sub(r"[\s│]+", " ", run.stdout + run.stderr)

@@ -1,0 +1,84 @@
+"""The lp_* Jinja filters: each escapes as InfluxDB reads back, or refuses with a message."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Any
+
+import jinja2
+import pytest
+
+from influxdb_write.line_protocol import parse_lines
+from influxdb_write.templating import FILTERS
+
+UTC = dt.timezone.utc
+
+
+@pytest.mark.parametrize(
+    ("template", "value", "expected"),
+    [
+        ("{{ v | lp_measurement }}", "cpu load, 1m", "cpu\\ load\\,\\ 1m"),
+        ("{{ v | lp_measurement }}", "a=b", "a=b"),
+        ("{{ v | lp_key }}", "a=b c,d", "a\\=b\\ c\\,d"),
+        ("{{ v | lp_tag }}", "\\ east", "\\\\ east"),
+        ("{{ v | lp_tag }}", 42, "42"),
+        ("{{ v | lp_field }}", True, "true"),
+        ("{{ v | lp_field }}", 21, "21i"),
+        ("{{ v | lp_field(ints_as_floats=True) }}", 21, "21.0"),
+        ("{{ v | lp_field(ints_as_floats=True) }}", False, "false"),
+        ("{{ v | lp_field }}", 0.1, "0.1"),
+        ("{{ v | lp_field }}", decimal.Decimal("2.50"), "2.5"),
+        ("{{ v | lp_field }}", 'say "hi" \\', '"say \\"hi\\" \\\\"'),
+        ("{{ v | lp_time('s') }}", "2024-05-01T12:00:00Z", "1714564800"),
+        ("{{ v | lp_time('ms') }}", dt.datetime(2024, 5, 1, 12, 0, 0, 999_999, tzinfo=UTC), "1714564800999"),
+        ("{{ v | lp_time('ns') }}", 1714564800, "1714564800"),
+        (
+            "{{ v | lp_line('s') }}",
+            {"measurement": "m", "tags": {"b": "2", "a": "x y"}, "fields": {"v": 1.5}, "time": 7},
+            "m,a=x\\ y,b=2 v=1.5 7",
+        ),
+    ],
+)
+def test_filter_output(template: str, value: Any, expected: str) -> None:
+    env = jinja2.Environment()
+    env.filters.update(FILTERS)
+    assert env.from_string(template).render(v=value) == expected
+
+
+@pytest.mark.parametrize(
+    ("template", "value", "message"),
+    [
+        ("{{ v | lp_tag }}", "ends in \\", "ends with a backslash"),
+        ("{{ v | lp_tag }}", "", "tag value is empty"),
+        ("{{ v | lp_measurement }}", "#not a comment", "starts with '#'"),
+        ("{{ v | lp_key }}", "two\nlines", "newline"),
+        ("{{ v | lp_field }}", float("nan"), "NaN"),
+        ("{{ v | lp_field }}", 2**63, "outside the signed 64-bit range"),
+        ("{{ v | lp_time('s') }}", "2024-05-01T12:00:00", "has no timezone"),
+        ("{{ v | lp_time(none) }}", "2024-05-01T12:00:00Z", "lp_time needs a precision"),
+        ("{{ v | lp_time('h') }}", 1, "precision"),
+    ],
+)
+def test_filter_refuses(template: str, value: Any, message: str) -> None:
+    env = jinja2.Environment()
+    env.filters.update(FILTERS)
+    with pytest.raises(ValueError, match=message):
+        env.from_string(template).render(v=value)
+
+
+def test_a_filtered_template_parses_back_to_what_was_given() -> None:
+    env = jinja2.Environment()
+    env.filters.update(FILTERS)
+    text = env.from_string(
+        "{{ m | lp_measurement }},{{ 'site name' | lp_key }}={{ site | lp_tag }} "
+        "{{ 'note' | lp_key }}={{ note | lp_field }},{{ 'n' | lp_key }}={{ n | lp_field }} "
+        "{{ t | lp_time('us') }}"
+    ).render(m="m, 1", site="a,b=c d\\ e", note='x "y" \\z', n=-3, t="2024-01-01T00:00:00.000001+01:00")
+    (line,) = parse_lines(text)
+    assert (line.measurement, line.tags, line.fields, line.time) == (
+        "m, 1",
+        {"site name": "a,b=c d\\ e"},
+        {"note": 'x "y" \\z', "n": -3},
+        1704063600000001,
+    )
