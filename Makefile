@@ -16,7 +16,7 @@ OLDEST_AIRFLOW ?= 3.0.6
 OLDEST_PINS := cadwyn==5.4.3 fastapi==0.116.1 pydantic==2.11.7 universal-pathlib==0.2.6
 OLDEST := .venv-airflow-$(OLDEST_AIRFLOW)
 
-.PHONY: test servers lint typecheck pytest pytest-oldest bench clean
+.PHONY: test servers lint typecheck pytest pytest-oldest bench demo clean
 
 test: servers lint typecheck pytest pytest-oldest
 
@@ -34,12 +34,12 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check plugins tests bench dags
-	$(BIN)/ruff format --check plugins tests bench dags
+	$(BIN)/ruff check plugins tests bench dags scripts
+	$(BIN)/ruff format --check plugins tests bench dags scripts
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy --strict -p influxdb_write.line_protocol -p influxdb_write.client
-	$(BIN)/mypy plugins/influxdb_write tests bench
+	$(BIN)/mypy plugins/influxdb_write tests bench scripts
 
 pytest: servers $(BIN)/.installed
 	$(BIN)/python -m pytest
@@ -55,6 +55,11 @@ pytest-oldest: servers $(OLDEST)/bin/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/encode.py
+
+# The no-Docker demo: installs what it needs, starts a real influxd, runs the
+# hourly ETL DAG once with `airflow dags test`, prints what landed, stops influxd.
+demo: servers $(BIN)/.installed
+	$(BIN)/python scripts/demo.py
 
 clean:
 	rm -rf $(VENV) $(OLDEST) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -34,7 +34,9 @@ SAMPLE_DAGS = {
 @pytest.fixture(scope="module")
 def airflow_env(tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1) -> Iterator[dict[str, str]]:
     conn = {"conn_type": "influxdb_write", "host": influxd.url, "password": TOKEN, "extra": {"api": "v1"}}
-    env = airflow_home(tmp_path_factory.mktemp("airflow"), DAGS, conn)
+    # As in docker-compose.yaml: the repository's plugins/ is Airflow's plugins folder.
+    plugins = {"AIRFLOW__CORE__PLUGINS_FOLDER": str(DAGS.parent / "plugins")}
+    env = airflow_home(tmp_path_factory.mktemp("airflow"), DAGS, conn, **plugins)
     for db in ("energy", "manual", "monitoring"):
         influxd.create(db)
     # DAGs start paused, and only unpaused consumers are queued by an asset event.
