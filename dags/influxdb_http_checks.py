@@ -23,7 +23,7 @@ from typing import Any
 
 import pendulum
 import requests
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag, get_current_context, task
 
 from influxdb_write.operators import InfluxDBWriteOperator
 
@@ -55,8 +55,9 @@ def influxdb_http_checks() -> None:
     def list_targets(params: Any = None) -> list[dict[str, str]]:
         return [{"name": name, "url": url} for name, url in sorted(params["targets"].items())]
 
-    @task(map_index_template="{{ target.name }}")
+    @task(map_index_template="{{ target_name }}")  # the UI labels each mapped check with its target
     def check(target: dict[str, str]) -> dict[str, Any]:
+        get_current_context()["target_name"] = target["name"]
         started = time.monotonic()
         try:
             status, error = requests.get(target["url"], timeout=(5, 10)).status_code, ""

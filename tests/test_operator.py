@@ -61,6 +61,11 @@ def test_every_source_lands(airflow_env: dict[str, str], influxd: InfluxDB1) -> 
     assert [(r["room"], r["c"], r["time"]) for r in recs] == [("living room", 1.5, interval_end)]
     files = influxd.rows("SELECT * FROM from_file", "iw_sources")
     assert sorted((r["v"], r["time"]) for r in files) == [(1, interval_end), (2, 1700000000000000000)]
+    mapped = influxd.rows("SELECT * FROM mapped", "iw_sources")
+    assert sorted((r["site"], r["n"], r["f"]) for r in mapped) == [
+        ("b, c", None, 2.0),
+        ("living room", 1, None),
+    ]
     stored = influxd.rows("SELECT * FROM stored", "iw_sources")
     assert [(r["src"], r["v"], r["time"]) for r in stored] == [("object_storage", 3, interval_end)]
     # Airflow 3.0's `dags test` logs its own requests to mask the secret, token

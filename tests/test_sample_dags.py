@@ -224,4 +224,9 @@ def test_http_checks_collects_every_mapped_result_in_one_write(
             "SELECT value FROM xcom WHERE dag_id = 'influxdb_http_checks' AND task_id = 'write' "
             "AND key = 'return_value' ORDER BY timestamp DESC LIMIT 1"
         ).fetchone()
+        labels = db.execute(
+            "SELECT rendered_map_index FROM task_instance "
+            "WHERE dag_id = 'influxdb_http_checks' AND task_id = 'check'"
+        ).fetchall()
     assert json.loads(returned)["lines"] == 4 and json.loads(returned)["batches"] == 1
+    assert sorted(label for (label,) in labels) == ["influxd", "nothing", "victoria"]

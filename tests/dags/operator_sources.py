@@ -31,6 +31,13 @@ with DAG(
         records=[{"measurement": "recs", "tags": {"room": "{{ params.room }}"}, "fields": {"c": 1.5}}],
         outlets=[influxdb_asset("iw_sources")],
     )
+    # Mapped: the lp_* filters reach templates rendered through MappedOperator too.
+    InfluxDBWriteOperator.partial(task_id="mapped_template", bucket="iw_sources").expand(
+        line_protocol=[
+            "mapped,site={{ params.room | lp_tag }} n={{ 1 | lp_field }}",
+            "mapped,site={{ 'b, c' | lp_tag }} f={{ 2 | lp_field(ints_as_floats=True) }}",
+        ]
+    )
     InfluxDBWriteOperator(
         task_id="path",
         bucket="iw_sources",
