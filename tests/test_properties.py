@@ -4,6 +4,7 @@ measurement, tags, typed fields and time, and that ``validate`` accepts."""
 from __future__ import annotations
 
 import datetime as dt
+from types import MappingProxyType
 from typing import Any
 
 from hypothesis import given, settings
@@ -17,6 +18,7 @@ from influxdb_write.line_protocol import (
     parse_lines,
     validate,
 )
+from influxdb_write.line_protocol.encoder import _fieldsets
 from influxdb_write.line_protocol.precision import time_range
 
 # Names: any text without control characters that does not end in a backslash.
@@ -134,3 +136,32 @@ def test_iter_entries_regroups_encoded_entries(cases: list[tuple[dict[str, Any],
     entries = list(encode_records([record for record, _ in cases]))
     text = ("\n" + gap).join(entries)
     assert [entry for _, entry in iter_entries(text.split("\n"))] == entries
+
+
+FIELD_VALUES = st.one_of(
+    st.floats(),
+    st.integers(min_value=-(2**64), max_value=2**64),
+    st.booleans(),
+    st.none(),
+    st.text(alphabet=st.sampled_from('ab "\\,= é'), max_size=8),
+    # Around the compiled functions' 16,384-character limit, with and without escapes.
+    st.builds(lambda n, tail: "a" * n + tail, st.integers(16_380, 16_390), st.sampled_from(["", '"', "\\x"])),
+    st.sampled_from(["a" * 65_536, "a" * 65_537, "é" * 32_769]),  # at InfluxDB's 64 KiB limit
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.dictionaries(st.sampled_from(["a", "b c", "d=e"]), FIELD_VALUES, min_size=1), min_size=1))
+def test_compiled_fieldsets_agree_with_the_general_path(field_sets: list[dict[str, Any]]) -> None:
+    """A dict of fields goes through a function compiled for its keys; any other
+    mapping goes through the general loop. Both give the same line or the same error."""
+
+    def outcome(fields: Any) -> str:
+        try:
+            return encode_record({"measurement": "m", "fields": fields})
+        except RecordError as exc:
+            return f"error: {exc}"
+
+    for fields in field_sets:
+        _fieldsets.clear()  # compiled for this field set's own types
+        assert outcome(fields) == outcome(MappingProxyType(fields))

@@ -15,11 +15,11 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from .errors import RecordError
-from .escaping import escape_key, escape_measurement, quote_string, shown
+from .escaping import _STRING_TABLE, escape_key, escape_measurement, quote_string, shown
 from .precision import check_precision, datetime_to_timestamp, parse_time_string, time_range
 
 INT64_MIN = -(2**63)
@@ -215,6 +215,75 @@ def _new_series(key: tuple[Any, ...], name: Any, tags: Any) -> str:
     return head
 
 
+# Field sets by their keys, in order. Most records repeat one, so each gets a
+# function compiled for it on first sight. The function checks every value's
+# exact type and range, and formats all of them in one f-string. It returns None
+# for anything else (another type, None, NaN, an integer beyond int64, a long
+# string), and the general loop of _encode_all encodes that record, errors
+# included. Only field sets of up to 200 exact-str keys and plain values are compiled.
+FieldsEncoder = Callable[[Any], "str | None"]
+_fieldsets: dict[tuple[Any, ...], FieldsEncoder] = {}
+_FIELDSETS_LIMIT = 1_000
+_MAX_COMPILED_FIELDS = 200
+_CHECKS = {
+    float: "type({v}) is float and {v} - {v} == 0.0",
+    int: "type({v}) is int and -9223372036854775808 <= {v} <= 9223372036854775807",
+    str: "type({v}) is str and len({v}) <= 16384",
+    bool: "type({v}) is bool",
+}
+_FORMATS = {float: "{{{v}!r}}", int: "{{{v}}}i", str: '"{{{v}}}"', bool: "{{_BOOL[{v}]}}"}
+# Quotes and backslashes need escaping; f-string expressions cannot hold a backslash before 3.12.
+_ESCAPE = "    if _QUOTE in {v} or _BACKSLASH in {v}:\n        {v} = {v}.translate(_TABLE)\n"
+
+
+def _general(fields: Any) -> None:
+    return None
+
+
+def _new_fieldset(fields: dict[Any, Any]) -> FieldsEncoder:
+    if len(_fieldsets) >= _FIELDSETS_LIMIT:
+        _fieldsets.clear()
+    encoder: FieldsEncoder = _general
+    kinds = [type(value) for value in fields.values()]
+    if (
+        len(kinds) <= _MAX_COMPILED_FIELDS
+        and all(type(key) is str for key in fields)
+        and all(kind in _CHECKS for kind in kinds)
+    ):
+        try:
+            encoder = _compile_fieldset(list(fields), kinds)
+        except ValueError:  # a key that cannot be written: the general loop says why
+            pass
+    _fieldsets[tuple(fields)] = encoder
+    return encoder
+
+
+def _compile_fieldset(keys: list[str], kinds: list[type]) -> FieldsEncoder:
+    scope: dict[str, Any] = {
+        "_BOOL": ("false", "true"),
+        "_TABLE": _STRING_TABLE,
+        "_QUOTE": '"',
+        "_BACKSLASH": "\\",
+    }
+    checks, escapes, formats = [], [], []
+    for i, (key, kind) in enumerate(zip(keys, kinds, strict=True)):
+        v = f"v{i}"
+        scope[f"_K{i}"] = ("," if i else "") + (_field_keys.items.get(key) or _field_keys.miss(key))
+        checks.append(_CHECKS[kind].format(v=v))
+        formats.append(f"{{_K{i}}}" + _FORMATS[kind].format(v=v))
+        if kind is str:
+            escapes.append(_ESCAPE.format(v=v))
+    source = (
+        "def encode(fields):\n"
+        f"    {''.join(f'v{i}, ' for i in range(len(keys)))}= fields.values()\n"
+        f"    if not ({' and '.join(checks)}):\n"
+        "        return None\n" + "".join(escapes) + f"    return f{''.join(formats)!r}\n"
+    )
+    exec(source, scope)
+    encoder: FieldsEncoder = scope["encode"]
+    return encoder
+
+
 def _encode_all(
     records: Iterable[Mapping[str, Any]], precision: str, naive_tz: _dt.tzinfo | None
 ) -> Iterator[str]:
@@ -222,6 +291,7 @@ def _encode_all(
     low, high = time_range(precision)
     series_get = _series.get
     field_key_get = _field_keys.items.get
+    fieldsets_get = _fieldsets.get
     for index, record in enumerate(records):
         key: Any = None
         part = "record"
@@ -245,42 +315,47 @@ def _encode_all(
             fields = get("fields")
             if not fields:
                 raise ValueError("no fields; a point needs at least one field")
-            body: list[str] = []
-            append = body.append
-            for key, value in fields.items():
-                if value is None:
-                    continue
-                prefix = field_key_get(key) or _field_keys.miss(key)
-                kind = type(value)
-                if kind is float:
-                    if value - value != 0.0:
-                        raise ValueError(_NOT_FINITE.format(value))
-                    append(f"{prefix}{value!r}")
-                elif kind is int:
-                    if -9223372036854775808 <= value <= 9223372036854775807:
-                        append(f"{prefix}{value}i")
+            text = None
+            if type(fields) is dict:
+                text = (fieldsets_get(tuple(fields)) or _new_fieldset(fields))(fields)
+            if text is None:
+                body: list[str] = []
+                append = body.append
+                for key, value in fields.items():
+                    if value is None:
+                        continue
+                    prefix = field_key_get(key) or _field_keys.miss(key)
+                    kind = type(value)
+                    if kind is float:
+                        if value - value != 0.0:
+                            raise ValueError(_NOT_FINITE.format(value))
+                        append(f"{prefix}{value!r}")
+                    elif kind is int:
+                        if -9223372036854775808 <= value <= 9223372036854775807:
+                            append(f"{prefix}{value}i")
+                        else:
+                            append(prefix + _int_value(value))
+                    elif kind is str:
+                        if len(value) > 16_384 or '"' in value or "\\" in value:
+                            append(prefix + quote_string(value))
+                        else:
+                            append(f'{prefix}"{value}"')
+                    elif kind is bool:
+                        append(prefix + ("true" if value else "false"))
                     else:
-                        append(prefix + _int_value(value))
-                elif kind is str:
-                    if len(value) > 16_384 or '"' in value or "\\" in value:
-                        append(prefix + quote_string(value))
-                    else:
-                        append(f'{prefix}"{value}"')
-                elif kind is bool:
-                    append(prefix + ("true" if value else "false"))
-                else:
-                    append(prefix + _other_value(value))
-            key = None
-            if not body:
-                raise ValueError("every field value is None; a point needs at least one field")
+                        append(prefix + _other_value(value))
+                key = None
+                if not body:
+                    raise ValueError("every field value is None; a point needs at least one field")
+                text = ",".join(body)
             timestamp = get("time")
             if timestamp is None:
-                yield f"{head} {','.join(body)}"
+                yield f"{head} {text}"
                 continue
             part = "time"
             if type(timestamp) is not int or not low <= timestamp <= high:
                 timestamp = _time_value(timestamp, precision, low, high, naive_tz)
-            yield f"{head} {','.join(body)} {timestamp}"
+            yield f"{head} {text} {timestamp}"
         except _Bad as exc:
             raise RecordError(index, exc.part, str(exc)) from None
         except ValueError as exc:
