@@ -51,7 +51,7 @@ $(OLDEST)/bin/.installed: pyproject.toml
 	touch $@
 
 pytest-oldest: servers $(OLDEST)/bin/.installed
-	$(OLDEST)/bin/python -m pytest tests/test_hook.py tests/test_operator.py
+	$(OLDEST)/bin/python -m pytest tests/test_hook.py tests/test_operator.py tests/test_sample_dags.py
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/encode.py

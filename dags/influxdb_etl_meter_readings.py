@@ -22,10 +22,12 @@ holds sample files for 2025-01-01 from 00:00 to 06:00 UTC.
 keeps one point per series and time. A re-run or a backfill of an hour rewrites
 the same points; it never adds copies.
 
-Load the sample day (the scheduler runs the backfill)::
+Load the sample day: six hourly runs, each named by its interval's start. The
+scheduler runs a backfill only while the DAG is unpaused::
 
+    airflow dags unpause influxdb_etl_meter_readings
     airflow backfill create --dag-id influxdb_etl_meter_readings \\
-        --from-date 2025-01-01T01:00:00+00:00 --to-date 2025-01-01T06:00:00+00:00
+        --from-date 2025-01-01T00:00:00+00:00 --to-date 2025-01-01T05:00:00+00:00
 """
 
 from __future__ import annotations
@@ -37,9 +39,14 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Variable, dag, task
+from airflow.sdk import Variable, dag, task
 
 from influxdb_write.operators import influxdb_asset
+
+try:
+    from airflow.sdk import CronDataIntervalTimetable
+except ImportError:  # Airflow 3.0 keeps it outside the Task SDK
+    from airflow.timetables.interval import CronDataIntervalTimetable
 
 log = logging.getLogger(__name__)
 

@@ -39,6 +39,7 @@ with DAG(
         "tags": Param(
             {"site": "lab"},
             type="object",
+            additionalProperties={"type": "string", "minLength": 1},
             title="Tags",
             description="Tag key to value. Values are text; leave out a tag rather than leave it empty.",
         ),

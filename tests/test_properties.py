@@ -165,3 +165,5 @@ def test_compiled_fieldsets_agree_with_the_general_path(field_sets: list[dict[st
     for fields in field_sets:
         _fieldsets.clear()  # compiled for this field set's own types
         assert outcome(fields) == outcome(MappingProxyType(fields))
+    for fields in field_sets:  # and through functions compiled for earlier ones, of other types
+        assert outcome(fields) == outcome(MappingProxyType(fields))

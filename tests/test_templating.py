@@ -51,6 +51,10 @@ def test_filter_output(template: str, value: Any, expected: str) -> None:
     [
         ("{{ v | lp_tag }}", "ends in \\", "ends with a backslash"),
         ("{{ v | lp_tag }}", "", "tag value is empty"),
+        ("{{ v | lp_tag }}", None, "tag value None is not text"),
+        ("{{ v | lp_tag }}", True, "tag value True is not text"),
+        ("{{ v | lp_key }}", ["a"], "key \\['a'\\] is not text"),
+        ("{{ v | lp_measurement }}", {"m": 1}, "measurement {'m': 1} is not text"),
         ("{{ v | lp_measurement }}", "#not a comment", "starts with '#'"),
         ("{{ v | lp_key }}", "two\nlines", "newline"),
         ("{{ v | lp_field }}", float("nan"), "NaN"),

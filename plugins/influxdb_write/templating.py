@@ -31,15 +31,25 @@ from .line_protocol.escaping import escape_key, escape_measurement
 
 
 def lp_measurement(value: Any) -> str:
-    return escape_measurement(str(value))
+    return escape_measurement(_text(value, "measurement"))
 
 
 def lp_key(value: Any) -> str:
-    return escape_key(str(value))
+    return escape_key(_text(value, "key"))
 
 
 def lp_tag(value: Any) -> str:
-    return escape_key(str(value), "tag value")
+    return escape_key(_text(value, "tag value"), "tag value")
+
+
+def _text(value: Any, what: str) -> str:
+    # Names are text; numbers read as their digits. Anything else (None, True, a
+    # list) would be written as its Python repr, which is never what was meant.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"{what} {value!r} is not text; give text, or leave it out")
 
 
 def lp_field(value: Any, ints_as_floats: bool = False) -> str:

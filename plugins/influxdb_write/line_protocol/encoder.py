@@ -220,7 +220,8 @@ def _new_series(key: tuple[Any, ...], name: Any, tags: Any) -> str:
 # exact type and range, and formats all of them in one f-string. It returns None
 # for anything else (another type, None, NaN, an integer beyond int64, a long
 # string), and the general loop of _encode_all encodes that record, errors
-# included. Only field sets of up to 200 exact-str keys and plain values are compiled.
+# included. Field sets of other keys than up to 200 exact strs stay with the
+# general loop; past 1,000 field sets, new ones are not compiled.
 FieldsEncoder = Callable[[Any], "str | None"]
 _fieldsets: dict[tuple[Any, ...], FieldsEncoder] = {}
 _FIELDSETS_LIMIT = 1_000
@@ -242,14 +243,12 @@ def _general(fields: Any) -> None:
 
 def _new_fieldset(fields: dict[Any, Any]) -> FieldsEncoder:
     if len(_fieldsets) >= _FIELDSETS_LIMIT:
-        _fieldsets.clear()
-    encoder: FieldsEncoder = _general
+        return _general
     kinds = [type(value) for value in fields.values()]
-    if (
-        len(kinds) <= _MAX_COMPILED_FIELDS
-        and all(type(key) is str for key in fields)
-        and all(kind in _CHECKS for kind in kinds)
-    ):
+    if not all(kind in _CHECKS for kind in kinds):
+        return _general  # a None or another type: the next record of these keys may compile
+    encoder: FieldsEncoder = _general
+    if len(kinds) <= _MAX_COMPILED_FIELDS and all(type(key) is str for key in fields):
         try:
             encoder = _compile_fieldset(list(fields), kinds)
         except ValueError:  # a key that cannot be written: the general loop says why
