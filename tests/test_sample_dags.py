@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -155,7 +156,9 @@ def test_etl_bad_row_fails_naming_file_and_line_and_writes_nothing(
     env = {**airflow_env, "AIRFLOW_VAR_METER_LANDING_DIR": str(landing)}
     run = run_dag(env, "influxdb_etl_meter_readings", "2025-01-01T02:00:00+00:00")
     assert run.returncode != 0
-    assert "2025-01-01/01.csv, line 5: could not convert string to float: 'n/a'" in output_of(run)
+    # Airflow 3.0 folds long words (this path) across lines: compare without any whitespace.
+    folded = re.sub(r"[\s│]+", "", run.stdout + run.stderr)
+    assert f"{bad},line5:couldnotconvertstringtofloat:'n/a'" in folded
     assert landed_readings(influxd) == before
 
 
