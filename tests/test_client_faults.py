@@ -23,6 +23,7 @@ from influxdb_write.client import (
     RetryPolicy,
     WriteHTTPError,
 )
+from servers import free_port
 
 TOKEN = "s3cr3t-T0KEN-value"
 LINES = [f"m,host=h{i} v={i}i {i}" for i in range(1, 11)]
@@ -211,6 +212,14 @@ def test_dropped_connections_and_slow_responses_are_retried(fault: FaultServer) 
         client(fault, Sleeps(), retry=RetryPolicy(max_retries=1)).write("b", LINES)
     assert isinstance(caught.value.__cause__, requests.ConnectionError)
     assert caught.value.status is None
+    assert "the connection was dropped before an answer" in str(caught.value)
+    fault.will(("slow", 1.5, Reply(204)))
+    with pytest.raises(RetriesExhaustedError, match="timed out waiting for the answer: ReadTimeout"):
+        client(fault, Sleeps(), retry=RetryPolicy(max_retries=0), timeout=(2, 0.5)).write("b", LINES)
+    with pytest.raises(RetriesExhaustedError, match="could not connect: ConnectionError"):
+        InfluxDBWriteClient(f"http://127.0.0.1:{free_port()}", "t", retry=RetryPolicy(max_retries=0)).write(
+            "b", LINES
+        )
 
 
 def test_lines_written_counts_earlier_batches_on_failure(fault: FaultServer) -> None:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import requests
+import urllib3
 
 from ..line_protocol.precision import check_precision
 from .batching import Batch, Data, batches, numbered_entries
@@ -366,7 +367,7 @@ class InfluxDBWriteClient:
                 ) from cause
             progress.retries += 1
             log.warning(
-                "Write of %d lines failed (%s: %s); retry %d of %d in %.1fs",
+                "Write of %d line(s) failed (%s: %s); retry %d of %d in %.1fs",
                 len(batch.entries),
                 status or "connection",
                 message,
@@ -386,7 +387,16 @@ def _lines_of(data: str | bytes) -> list[str | bytes]:
 
 
 def _transport_message(exc: BaseException) -> str:
-    kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
+    """What went wrong on the way, in words: requests raises ConnectionError both
+    when nothing answered and when the server dropped a connection mid-request."""
+    if isinstance(exc, requests.ConnectTimeout):
+        kind = "timed out connecting"
+    elif isinstance(exc, requests.Timeout):
+        kind = "timed out waiting for the answer"
+    elif isinstance(exc.args[0] if exc.args else None, urllib3.exceptions.ProtocolError):
+        kind = "the connection was dropped before an answer"
+    else:
+        kind = "could not connect"
     return f"{kind}: {type(exc).__name__}"
 
 
