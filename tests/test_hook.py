@@ -246,23 +246,18 @@ def test_provider_info_matches_airflow_schema() -> None:
 def test_providers_manager_discovers_the_connection_type(tmp_path: Path) -> None:
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path)}
     bin_dir = Path(sys.executable).parent
-    hooks = subprocess.run(
-        [bin_dir / "airflow", "providers", "hooks"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    ).stdout
+    hooks, widgets = (
+        subprocess.run(
+            [bin_dir / "airflow", "providers", listing],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        ).stdout
+        for listing in ("hooks", "widgets")
+    )
     assert "influxdb_write.hooks.InfluxDBWriteHook" in hooks and "InfluxDB (write)" in hooks
-    widgets = subprocess.run(
-        [bin_dir / "airflow", "providers", "widgets"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    ).stdout
     if _airflow_version() >= (3, 2):
         for field in ("region", "org", "bucket", "precision"):
             assert f"extra__influxdb_write__{field}" in widgets
