@@ -2,7 +2,9 @@
 #     make test
 # It installs the real test servers (Debian packages victoria-metrics and
 # influxdb) when missing, creates .venv, installs the package with its test
-# extras, then runs ruff, mypy (strict on the codec and the client) and pytest.
+# extras, then runs ruff, mypy (strict on the codec and the client) and pytest,
+# then the Airflow tests on the oldest supported Airflow, and the codec, client
+# and template tests on every other supported Python.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,9 +18,19 @@ OLDEST_AIRFLOW ?= 3.0.6
 OLDEST_PINS := cadwyn==5.4.3 fastapi==0.116.1 pydantic==2.11.7 universal-pathlib==0.2.6
 OLDEST := .venv-airflow-$(OLDEST_AIRFLOW)
 
-.PHONY: test servers lint typecheck pytest pytest-oldest bench demo clean
+# The codec, client and template tests need no Airflow; they run on every
+# supported Python besides the one of .venv, with the runtime dependencies other
+# than Airflow (tests/test_packaging.py checks this list against pyproject.toml).
+SUPPORTED_PYTHONS := 3.10 3.11 3.12 3.13
+OTHER_PYTHONS ?= $(filter-out $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])'),$(SUPPORTED_PYTHONS))
+CORE_REQUIREMENTS := requests>=2.28 jinja2>=3.1 urllib3>=1.26 pytest>=8 hypothesis>=6.100 numpy
+CORE_TESTS := tests/test_corpus.py tests/test_corpus_influxd.py tests/test_encoder.py tests/test_properties.py \
+	tests/test_validate.py tests/test_retry.py tests/test_client_faults.py tests/test_client_servers.py \
+	tests/test_templating.py
 
-test: servers lint typecheck pytest pytest-oldest
+.PHONY: test servers lint typecheck pytest pytest-oldest pytest-pythons bench demo clean
+
+test: servers lint typecheck pytest pytest-oldest pytest-pythons
 
 servers:
 	@if ! command -v influxd >/dev/null || ! command -v victoria-metrics >/dev/null; then \
@@ -51,7 +63,10 @@ $(OLDEST)/bin/.installed: pyproject.toml
 	touch $@
 
 pytest-oldest: servers $(OLDEST)/bin/.installed
-	$(OLDEST)/bin/python -m pytest tests/test_hook.py tests/test_operator.py tests/test_sample_dags.py
+	$(OLDEST)/bin/python -m pytest tests/test_hook.py tests/test_operator.py tests/test_sample_dags.py tests/test_import_cost.py
+
+pytest-pythons: servers
+	scripts/pytest-pythons.sh "$(OTHER_PYTHONS)" "$(CORE_REQUIREMENTS)" $(CORE_TESTS)
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/encode.py
@@ -62,4 +77,4 @@ demo: servers $(BIN)/.installed
 	$(BIN)/python scripts/demo.py
 
 clean:
-	rm -rf $(VENV) $(OLDEST) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(OLDEST) .venv-py3.* .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -28,7 +28,7 @@ from influxdb_write.line_protocol import (
     validate,
 )
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "line-protocol-corpus" / "corpus.json"
+CORPUS = Path(__file__).resolve().parent / "data" / "line-protocol-corpus" / "corpus.json"
 PRECISIONS = {"1ns": "ns", "1µs": "us", "1ms": "ms", "1s": "s"}
 
 RESERVED_TAG = re.compile(r"(?:^|[^\\]),(?:_measurement|_field|time)=")
@@ -42,7 +42,7 @@ SERVER_ACCEPTS_CONTROL = "InfluxDB accepts control characters in names, keys, co
 
 def _load() -> dict[str, Any]:
     if not CORPUS.exists():
-        pytest.fail(f"the corpus is missing at {CORPUS}; CI clones shared/ beside the repo")
+        pytest.fail(f"the corpus is missing at {CORPUS}; it ships with the repository")
     return json.loads(CORPUS.read_text(encoding="utf-8"))
 
 

@@ -16,6 +16,7 @@ from influxdb_write.line_protocol import (
     Unsigned,
     encode_record,
     encode_records,
+    encode_time,
     parse_lines,
 )
 
@@ -99,6 +100,63 @@ def test_naive_datetime_needs_a_timezone() -> None:
     with pytest.raises(RecordError, match="naive datetime"):
         encode_record(rec(time=naive))
     line = encode_record(rec(time=naive), precision="s", naive_tz=ZoneInfo("America/New_York"))
+    assert line == "m v=1i 1704128400"
+
+
+# One grammar on every Python: 3.10's fromisoformat refuses the first three rows
+# and keeps only microseconds; these rows run on 3.10 to 3.13 in `make test`.
+TIME_STRINGS = [
+    ("one fraction digit", "2024-05-01T12:00:00.1Z", "ns", 1714564800100000000),
+    ("basic notation", "20240501T120000Z", "s", 1714564800),
+    ("offset without colon", "2024-05-01T13:00:00+0100", "s", 1714564800),
+    ("offset hours only", "2024-05-01T10:00:00-02", "s", 1714564800),
+    ("nanoseconds kept", "2024-05-01T12:00:00.123456789Z", "ns", 1714564800123456789),
+    ("beyond nanoseconds floored", "2024-05-01T12:00:00.1234567899Z", "ns", 1714564800123456789),
+    ("comma fraction", "2024-05-01T12:00:00,5Z", "ms", 1714564800500),
+    ("space separator", "2024-05-01 12:00:00+00:00", "s", 1714564800),
+    ("lower-case t and z", "2024-05-01t12:00:00z", "s", 1714564800),
+    ("minutes only", "2024-05-01T12:00Z", "s", 1714564800),
+    ("sub-unit floored", "2024-05-01T12:00:00.999Z", "s", 1714564800),
+    ("before 1970 floored", "1969-12-31T23:59:59.5Z", "s", -1),
+    ("before 1970 nanoseconds", "1969-12-31T23:59:59.999999999Z", "ns", -1),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "precision", "stamp"), TIME_STRINGS, ids=[row[0] for row in TIME_STRINGS]
+)
+def test_time_strings(name: str, text: str, precision: str, stamp: int) -> None:
+    assert encode_time(text, precision) == stamp
+    assert encode_record(rec(time=text), precision=precision) == f"m v=1i {stamp}"
+
+
+TIME_STRINGS_REFUSED = [
+    ("no offset", "2024-05-01T12:00:00", "no UTC offset"),
+    ("date only", "2024-05-01", "no UTC offset"),
+    ("week date", "2024-W18-3T12:00:00Z", "not ISO 8601"),
+    ("ordinal date", "2024-122T12:00:00Z", "not ISO 8601"),
+    ("month 13", "2024-13-01T12:00:00Z", "not a valid time"),
+    ("hour 24", "2024-05-01T24:00:00Z", "not a valid time"),
+    ("leap second", "2024-06-30T23:59:60Z", "not a valid time"),
+    ("offset out of range", "2024-05-01T12:00:00+24:00", "offset out of range"),
+    ("words", "yesterday", "not ISO 8601"),
+    ("trailing text", "2024-05-01T12:00:00Z tomorrow", "not ISO 8601"),
+    ("non-ASCII digits", "２０２４-05-01T12:00:00Z", "not ISO 8601"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"), TIME_STRINGS_REFUSED, ids=[row[0] for row in TIME_STRINGS_REFUSED]
+)
+def test_time_strings_refused(name: str, text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        encode_time(text, "s")
+
+
+def test_time_string_without_offset_takes_naive_tz() -> None:
+    line = encode_record(
+        rec(time="2024-01-01T12:00:00"), precision="s", naive_tz=ZoneInfo("America/New_York")
+    )
     assert line == "m v=1i 1704128400"
 
 

@@ -59,7 +59,7 @@ def test_filter_output(template: str, value: Any, expected: str) -> None:
         ("{{ v | lp_key }}", "two\nlines", "newline"),
         ("{{ v | lp_field }}", float("nan"), "NaN"),
         ("{{ v | lp_field }}", 2**63, "outside the signed 64-bit range"),
-        ("{{ v | lp_time('s') }}", "2024-05-01T12:00:00", "has no timezone"),
+        ("{{ v | lp_time('s') }}", "2024-05-01T12:00:00", "has no UTC offset"),
         ("{{ v | lp_time(none) }}", "2024-05-01T12:00:00Z", "lp_time needs a precision"),
         ("{{ v | lp_time('h') }}", 1, "precision"),
     ],

@@ -19,7 +19,8 @@ except ImportError:  # Airflow 3.0 keeps these helpers in airflow.utils
     from airflow.utils.context import context_merge  # type: ignore[no-redef,attr-defined,unused-ignore]
     from airflow.utils.operator_helpers import determine_kwargs  # type: ignore[no-redef,unused-ignore]
 
-from .operators import InfluxDBWriteOperator, _Source, _xcom_sources
+from .operators import InfluxDBWriteOperator
+from .sources import Source, xcom_sources
 
 
 class _InfluxDBWriteDecoratedOperator(DecoratedOperator, InfluxDBWriteOperator):
@@ -48,11 +49,11 @@ class _InfluxDBWriteDecoratedOperator(DecoratedOperator, InfluxDBWriteOperator):
         # value, and Airflow 3.0's DecoratedOperator would push outputs itself.
         return InfluxDBWriteOperator.execute(self, context)
 
-    def _sources(self, context: Mapping[str, Any], precision: str) -> list[_Source]:
+    def sources(self, context: Mapping[str, Any], precision: str) -> list[Source]:
         context_merge(context, self.op_kwargs)  # type: ignore[arg-type]
         kwargs = determine_kwargs(self.python_callable, self.op_args, context)
         returned = self.python_callable(*self.op_args, **kwargs)
-        return [*super()._sources(context, precision), *_xcom_sources("returned value", returned, precision)]
+        return [*super().sources(context, precision), *xcom_sources("returned value", returned, precision)]
 
 
 def influxdb_write_task(python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> TaskDecorator:

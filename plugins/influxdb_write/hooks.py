@@ -8,18 +8,18 @@ other extras are defaults for writes (see :mod:`influxdb_write.settings`).
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 try:
     from airflow.sdk import BaseHook
 except ImportError:  # Airflow 3.0's Task SDK has no BaseHook yet
     from airflow.hooks.base import BaseHook  # type: ignore[no-redef,attr-defined,unused-ignore]
 
-from .client import InfluxDBWriteClient, InfluxDBWriteError, WriteResult
-from .client.batching import Data
 from .settings import ConnectionSettings
+
+if TYPE_CHECKING:
+    from .client import InfluxDBWriteClient, WriteResult
+    from .client.batching import Data
 
 
 class InfluxDBWriteHook(BaseHook):
@@ -60,6 +60,8 @@ class InfluxDBWriteHook(BaseHook):
 
         Close it when done (it is a context manager).
         """
+        from .client import InfluxDBWriteClient
+
         s = self.settings
         options: dict[str, Any] = {
             "org": s.org,
@@ -100,6 +102,8 @@ class InfluxDBWriteHook(BaseHook):
         For v2 the bucket's and org's ids are looked up (needs read access to
         buckets); otherwise, or if that fails, the server's home page.
         """
+        import requests
+
         s = self.settings
         if s.api != "v2" or not s.token:
             return s.url
@@ -120,6 +124,8 @@ class InfluxDBWriteHook(BaseHook):
 
     def test_connection(self) -> tuple[bool, str]:
         """Check that the token can write to the connection's bucket, writing no point."""
+        from .client import InfluxDBWriteError
+
         try:
             s = self.settings
             if not s.bucket:

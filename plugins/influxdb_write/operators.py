@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
 
-from .client.batching import _file_lines
 from .hooks import InfluxDBWriteHook
-from .line_protocol import (
-    LineError,
-    RecordError,
-    datetime_to_timestamp,
-    encode_records,
-    iter_entries,
-    validate,
-    with_default_time,
-)
-from .templating import FILTERS
+
+if TYPE_CHECKING:
+    from .sources import Source
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +43,6 @@ class InfluxDBBucketLink(BaseOperatorLink):
 
 class InvalidInputError(ValueError):
     """Strict validation found bad lines or records; nothing was written."""
-
-
-@dataclass
-class _Source:
-    """One input: its name for messages, its entries as ``(number, entry)``
-    (numbers count lines, or records for record input), and the records that
-    could not be encoded."""
-
-    name: str
-    entries: Iterable[tuple[int, str]]
-    unit: str = "line"
-    unencodable: tuple[tuple[int, str], ...] = ()
 
 
 class InfluxDBWriteOperator(BaseOperator):
@@ -153,24 +132,24 @@ class InfluxDBWriteOperator(BaseOperator):
         finally:
             self.path = path
 
-    # Plain and mapped operators both render through this method, so the
-    # line protocol filters reach every template of the operator.
-    def _do_render_template_fields(
-        self, parent: Any, template_fields: Any, context: Any, jinja_env: Any, seen_oids: Any
-    ) -> None:
-        for name, function in FILTERS.items():
-            jinja_env.filters.setdefault(name, function)
-        super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
-
+    # Every templated field, plain or mapped, is rendered through this public
+    # method, so the line protocol filters are added to the environment here:
+    # a mapped operator renders with an environment of its own, never ours.
     def render_template(
         self, content: Any, context: Any, jinja_env: Any = None, seen_oids: Any = None
     ) -> Any:
+        from .templating import FILTERS
+
+        jinja_env = jinja_env or self.get_template_env()
+        for name, function in FILTERS.items():
+            jinja_env.filters.setdefault(name, function)
         if isinstance(content, str) and content is self.path:
-            env = jinja_env or self.get_template_env()
-            return env.from_string(content).render(**context)
+            return jinja_env.from_string(content).render(**context)
         return super().render_template(content, context, jinja_env, seen_oids)
 
     def _stamp(self, context: Mapping[str, Any], precision: str) -> int | None:
+        from .line_protocol import datetime_to_timestamp
+
         if self.default_time is None:
             return None
         when: Any = self.default_time
@@ -189,20 +168,30 @@ class InfluxDBWriteOperator(BaseOperator):
                 )
         return datetime_to_timestamp(when, precision)
 
-    def _sources(self, context: Mapping[str, Any], precision: str) -> list[_Source]:
+    def sources(self, context: Mapping[str, Any], precision: str) -> list[Source]:
+        """The task's inputs, in the order they are written; called once per run.
+
+        Subclasses add inputs here (the TaskFlow decorator adds the function's
+        return value).
+        """
+        from .sources import path_source, records_source, text_source, xcom_sources
+
         sources = []
         if self.line_protocol is not None:
-            sources.append(_text_source("line_protocol", self.line_protocol))
+            sources.append(text_source("line_protocol", self.line_protocol))
         if self.records is not None:
-            sources.append(_records_source("records", self.records, precision))
+            sources.append(records_source("records", self.records, precision))
         for task_id in self.xcom_from:
             value = context["ti"].xcom_pull(task_ids=task_id)
-            sources.extend(_xcom_sources(f"XCom of {task_id}", value, precision))
+            sources.extend(xcom_sources(f"XCom of {task_id}", value, precision))
         if self.path is not None:
-            sources.append(_Source(f"file {self.path}", _PathEntries(self.path)))
+            sources.append(path_source(self.path))
         return sources
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from .line_protocol import with_default_time
+        from .sources import check
+
         hook = InfluxDBWriteHook(self.influxdb_conn_id)
         settings = hook.settings
         bucket = self.bucket or settings.bucket
@@ -211,11 +200,11 @@ class InfluxDBWriteOperator(BaseOperator):
         precision = self.precision or settings.precision
         context["ti"].xcom_push(key=InfluxDBBucketLink().xcom_key, value=hook.bucket_url(bucket))
         stamp = self._stamp(context, precision)
-        sources = self._sources(context, precision)
+        sources = self.sources(context, precision)
 
         problems = []
         if self.validate != "off":
-            problems = [p for source in sources for p in _check(source, precision)]
+            problems = [p for source in sources for p in check(source, precision)]
         if problems and self.validate == "strict":
             shown = "\n".join(f"  {p}" for p in problems[:SHOWN_ERRORS])
             more = f"\n  ... and {len(problems) - SHOWN_ERRORS} more" if len(problems) > SHOWN_ERRORS else ""
@@ -252,78 +241,3 @@ class InfluxDBWriteOperator(BaseOperator):
             if isinstance(outlet, Asset) and outlet.uri.startswith("influxdb://"):
                 context["outlet_events"][outlet].extra = dict(summary)
         return summary
-
-
-@dataclass(frozen=True)
-class _Problem:
-    source: str
-    number: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source}, {self.message}"
-
-
-def _text_source(name: str, text: str) -> _Source:
-    return _Source(name, list(iter_entries(text.split("\n"))))
-
-
-def _records_source(name: str, records: Any, precision: str) -> _Source:
-    if isinstance(records, Mapping):
-        records = [records]
-    entries: list[tuple[int, str]] = []
-    problems: list[tuple[int, str]] = []
-    for index, record in enumerate(records):
-        try:
-            (line,) = encode_records([record], precision=precision)
-        except RecordError as exc:
-            problems.append((index + 1, f"record {index + 1}: {exc.part}: {exc.problem}"))
-            continue
-        entries.append((index + 1, line))
-    return _Source(name, entries, "record", tuple(problems))
-
-
-def _xcom_sources(name: str, value: Any, precision: str) -> list[_Source]:
-    """An upstream return value: a string, a list of lines, records, or (mapped
-    tasks) a list of any of these."""
-    if value is None:
-        return []
-    if isinstance(value, (str, bytes)):
-        text = value.decode("utf-8") if isinstance(value, bytes) else value
-        return [_text_source(name, text)]
-    if isinstance(value, Mapping):
-        return [_records_source(name, [value], precision)]
-    items = list(value)
-    if all(isinstance(item, Mapping) for item in items):
-        return [_records_source(name, items, precision)]
-    if all(isinstance(item, str) for item in items):
-        return [_text_source(name, "\n".join(items))]
-    sources = []
-    for index, item in enumerate(items):
-        sources.extend(_xcom_sources(f"{name}[{index}]", item, precision))
-    return sources
-
-
-class _PathEntries:
-    """A file's entries, re-read on each iteration so it can be validated, then sent."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __iter__(self) -> Iterator[tuple[int, str]]:
-        from airflow.sdk import ObjectStoragePath
-
-        target = ObjectStoragePath(self.path) if "://" in self.path else None
-        with target.open("rb") if target is not None else open(self.path, "rb") as stream:
-            yield from iter_entries(_file_lines(stream))
-
-
-def _check(source: _Source, precision: str) -> Iterator[_Problem]:
-    for number, message in source.unencodable:
-        yield _Problem(source.name, number, message)
-    for number, entry in source.entries:
-        errors: list[LineError] = validate(entry, precision=precision)
-        if errors:
-            first = errors[0]
-            text = first.text if len(first.text) <= 200 else first.text[:200] + "..."
-            yield _Problem(source.name, number, f"{source.unit} {number}: {first.message}: {text!r}")

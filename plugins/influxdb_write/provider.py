@@ -2,7 +2,8 @@
 
 Airflow 3.2+ builds the connection form from ``conn-fields`` and
 ``ui-field-behaviour`` below; 3.0 and 3.1 ask the hook, which serves the same
-definitions.
+definitions. The extras' fields come from :data:`influxdb_write.settings.EXTRA_BY_NAME`,
+the definitions the connection parser uses too.
 """
 
 from __future__ import annotations
@@ -10,48 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from . import __version__
-from .line_protocol import PRECISIONS
-from .regions import REGIONS
+from .settings import EXTRA_BY_NAME
 
-CONN_FIELDS: dict[str, dict[str, Any]] = {
-    "region": {
-        "label": "InfluxDB Cloud region",
-        "description": "Sets the URL for InfluxDB Cloud; leave empty when URL is set.",
-        "schema": {"type": ["string", "null"], "enum": [None, *REGIONS]},
-    },
-    "org": {
-        "label": "Organization",
-        "description": "Org name (InfluxDB 2.x OSS needs it; Cloud takes it from the token).",
-        "schema": {"type": ["string", "null"]},
-    },
-    "bucket": {
-        "label": "Default bucket",
-        "description": "Bucket written when a task names none (v1: database or database/rp).",
-        "schema": {"type": ["string", "null"]},
-    },
-    "precision": {
-        "label": "Default precision",
-        "description": "Unit of integer timestamps.",
-        "schema": {"type": ["string", "null"], "enum": list(PRECISIONS), "default": "ns"},
-    },
-    "api": {
-        "label": "Write API",
-        "description": "v2: /api/v2/write; v1: /write (InfluxDB 1.x); v3: /api/v3/write_lp.",
-        "schema": {"type": ["string", "null"], "enum": ["v2", "v1", "v3"], "default": "v2"},
-    },
-    "timeout": {
-        "label": "Read timeout (seconds)",
-        "schema": {"type": ["number", "null"], "default": 60},
-    },
-    "verify_ssl": {
-        "label": "Verify TLS certificates",
-        "schema": {"type": ["boolean", "null"], "default": True},
-    },
-    "gzip_level": {
-        "label": "Gzip level (0 = off)",
-        "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 9, "default": 1},
-    },
-}
+CONN_FIELDS: dict[str, dict[str, Any]] = {name: extra.conn_field() for name, extra in EXTRA_BY_NAME.items()}
 
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden-fields": ["schema", "port"],

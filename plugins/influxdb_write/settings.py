@@ -1,37 +1,248 @@
 """Connection settings: what an Airflow connection says, as one typed value.
 
 Kept apart from the hook so it can be tested and reused without Airflow.
-Every extra has one documented key and one type; an unknown key is an error
-that lists the known ones, so a typo never silently falls back to a default.
+Each extra is defined once, as an :class:`Extra`: its label and description,
+type, default and allowed values. That one definition serves the connection form
+(``provider.CONN_FIELDS``), the parser (:meth:`ConnectionSettings.from_parts`)
+and the defaults of :class:`ConnectionSettings`, so they cannot drift apart.
+An unknown key is an error that lists the known ones, so a typo never silently
+falls back to a default.
+
+Imports nothing that pulls in ``requests`` or Airflow: the provider info and the
+operator module read it at import time.
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-from .client.core import APIS, DEFAULT_GZIP_LEVEL
+from .client.constants import APIS, DEFAULT_GZIP_LEVEL
 from .line_protocol import PRECISIONS
-from .regions import region_url
+from .regions import REGIONS, region_url
 
 _PREFIX = "extra__influxdb_write__"
-EXTRAS = ("region", "org", "bucket", "precision", "api", "timeout", "verify_ssl", "gzip_level")
+_BOOLEANS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "on": True,
+    "false": False,
+    "0": False,
+    "no": False,
+    "off": False,
+}
+# Python's int() and float() also take "1_000", "inf" and "nan"; a connection should not.
+_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Extra:
+    """One connection extra, defined once for the form, the parser and the docs.
+
+    ``kind`` is the JSON-schema type. Values from the extra JSON may be typed,
+    but values from a URI query string, or from the text fields of Airflow 3.0
+    and 3.1 forms, are strings, so :meth:`parse` accepts both.
+    """
+
+    name: str
+    label: str
+    description: str
+    kind: Literal["string", "number", "integer", "boolean"] = "string"
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    exclusive_minimum: float | None = None
+    maximum: float | None = None
+    unit: str = ""
+    # A check of the parsed value by the module that owns the rule; it raises
+    # ValueError with that module's documented message, before ``choices`` is checked.
+    check: Callable[[Any], object] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def allowed(self) -> str:
+        """What the extra accepts, in words, for error messages and docs."""
+        if self.choices:
+            return f"one of {', '.join(self.choices)}"
+        if self.kind == "boolean":
+            return "true or false (or 1/0, yes/no, on/off)"
+        if self.kind == "string":
+            return "text"
+        if self.exclusive_minimum == 0:
+            text = f"a positive {self.kind}"
+        else:
+            text = "an integer" if self.kind == "integer" else "a number"
+            if self.exclusive_minimum is not None:
+                text += f" above {_number(self.exclusive_minimum)}"
+        if self.unit:
+            text += f" of {self.unit}"
+        if self.minimum is not None and self.maximum is not None:
+            text += f" from {_number(self.minimum)} to {_number(self.maximum)}"
+        elif self.minimum is not None:
+            text += f" of at least {_number(self.minimum)}"
+        elif self.maximum is not None:
+            text += f" of at most {_number(self.maximum)}"
+        return text
+
+    def parse(self, raw: Any) -> Any:
+        """The typed value of ``raw``; the default for ``None`` or blank text.
+
+        ``ValueError`` names the extra, the value and :attr:`allowed`.
+        """
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return self.default
+        value = self._convert(raw.strip() if isinstance(raw, str) else raw)
+        if value is None or not self._in_range(value):
+            raise ValueError(f"{self.name} extra {raw!r} is not {self.allowed}")
+        if self.check is not None:
+            self.check(value)
+        if self.choices and value not in self.choices:
+            raise ValueError(f"{self.name} extra {raw!r} is not {self.allowed}")
+        return value
+
+    def conn_field(self) -> dict[str, Any]:
+        """The ``conn-fields`` entry that Airflow 3.2+ draws the form field from."""
+        schema: dict[str, Any] = {"type": [self.kind, "null"]}
+        if self.choices:
+            schema["enum"] = [*([None] if self.default is None else []), *self.choices]
+        for key, bound in (
+            ("minimum", self.minimum),
+            ("exclusiveMinimum", self.exclusive_minimum),
+            ("maximum", self.maximum),
+        ):
+            if bound is not None:
+                schema[key] = bound
+        if self.default is not None:
+            schema["default"] = self.default
+        return {"label": self.label, "description": self.description, "schema": schema}
+
+    def _convert(self, raw: Any) -> Any:
+        """``raw`` as ``kind``, or ``None`` if it is not one (``True`` is no timeout)."""
+        if self.kind == "boolean":
+            if isinstance(raw, bool):
+                return raw
+            if isinstance(raw, str) or type(raw) is int:
+                return _BOOLEANS.get(str(raw).lower())
+            return None
+        if isinstance(raw, bool):
+            return None
+        if self.kind == "string":
+            return raw if isinstance(raw, str) else None
+        if self.kind == "integer":
+            if isinstance(raw, int):
+                return raw
+            if isinstance(raw, float) and raw.is_integer():
+                return int(raw)
+            return int(raw) if isinstance(raw, str) and _INTEGER.fullmatch(raw) else None
+        if isinstance(raw, (int, float)):
+            number = float(raw)
+        elif isinstance(raw, str) and _NUMBER.fullmatch(raw):
+            number = float(raw)
+        else:
+            return None
+        return number if math.isfinite(number) else None
+
+    def _in_range(self, value: Any) -> bool:
+        if self.kind not in ("number", "integer"):
+            return True
+        return (
+            (self.minimum is None or value >= self.minimum)
+            and (self.exclusive_minimum is None or value > self.exclusive_minimum)
+            and (self.maximum is None or value <= self.maximum)
+        )
+
+
+def _number(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
+
+
+EXTRA_BY_NAME: dict[str, Extra] = {
+    extra.name: extra
+    for extra in (
+        Extra(
+            "region",
+            "InfluxDB Cloud region",
+            "Sets the URL for InfluxDB Cloud; leave empty when URL is set.",
+            choices=tuple(REGIONS),
+            check=region_url,
+        ),
+        Extra(
+            "org",
+            "Organization",
+            "Org name (InfluxDB 2.x OSS needs it; Cloud takes it from the token).",
+        ),
+        Extra(
+            "bucket",
+            "Default bucket",
+            "Bucket written when a task names none (v1: database or database/rp).",
+        ),
+        Extra(
+            "precision",
+            "Default precision",
+            "Unit of integer timestamps.",
+            default="ns",
+            choices=PRECISIONS,
+        ),
+        Extra(
+            "api",
+            "Write API",
+            "v2: /api/v2/write; v1: /write (InfluxDB 1.x); v3: /api/v3/write_lp.",
+            default="v2",
+            choices=APIS,
+        ),
+        Extra(
+            "timeout",
+            "Read timeout (seconds)",
+            "Seconds to wait for the server's reply, a positive number; the connect timeout is at most 10 s.",
+            kind="number",
+            default=60.0,
+            exclusive_minimum=0,
+            unit="seconds",
+        ),
+        Extra(
+            "verify_ssl",
+            "Verify TLS certificates",
+            "Turn off only for a test server with a self-signed certificate.",
+            kind="boolean",
+            default=True,
+        ),
+        Extra(
+            "gzip_level",
+            "Gzip level (0 = off)",
+            "0 sends plain text; 1 is fast and compresses line protocol about 4x; 9 is smallest.",
+            kind="integer",
+            default=DEFAULT_GZIP_LEVEL,
+            minimum=0,
+            maximum=9,
+        ),
+    )
+}
+EXTRAS = tuple(EXTRA_BY_NAME)
 
 
 @dataclass(frozen=True)
 class ConnectionSettings:
-    """Where and how to write. The token is kept out of ``repr``."""
+    """Where and how to write. The token is kept out of ``repr``.
+
+    The defaults are those of :data:`EXTRA_BY_NAME`; ``url`` comes from the
+    host or the ``region`` extra.
+    """
 
     url: str
     token: str | None = field(default=None, repr=False)
     username: str | None = None
-    org: str | None = None
-    bucket: str | None = None
-    precision: str = "ns"
-    api: str = "v2"
-    timeout: float = 60.0
-    verify_ssl: bool = True
-    gzip_level: int = DEFAULT_GZIP_LEVEL
+    org: str | None = EXTRA_BY_NAME["org"].default
+    bucket: str | None = EXTRA_BY_NAME["bucket"].default
+    precision: str = EXTRA_BY_NAME["precision"].default
+    api: str = EXTRA_BY_NAME["api"].default
+    timeout: float = EXTRA_BY_NAME["timeout"].default
+    verify_ssl: bool = EXTRA_BY_NAME["verify_ssl"].default
+    gzip_level: int = EXTRA_BY_NAME["gzip_level"].default
 
     @classmethod
     def from_parts(
@@ -41,58 +252,53 @@ class ConnectionSettings:
         port: int | None,
         login: str | None,
         password: str | None,
-        extra: dict[str, Any],
+        extra: Mapping[str, Any],
     ) -> ConnectionSettings:
         """Build settings from a connection's fields; ``ValueError`` says what to fix.
 
         ``host`` holds a full URL and wins over the ``region`` extra; with
         neither, the error says to set one. ``password`` is the API token; with
-        ``api="v1"`` and a ``login``, it is the user's password instead.
+        ``api="v1"`` and a ``login``, it is the user's password instead. Every
+        extra is checked, even one that the host makes unused.
         """
         # Forms may store keys with Airflow's old prefix, and empty fields as "" or null.
-        extra = {key.removeprefix(_PREFIX): value for key, value in extra.items() if value not in (None, "")}
-        unknown = sorted(set(extra) - set(EXTRAS))
+        given = {key.removeprefix(_PREFIX): value for key, value in extra.items() if value not in (None, "")}
+        unknown = sorted(set(given) - set(EXTRAS))
         if unknown:
             raise ValueError(
                 f"unknown connection extra(s) {', '.join(unknown)}; known extras: {', '.join(EXTRAS)}"
             )
-        if host:
-            url = host if "://" in host else f"https://{host}"
-            if port and url.count(":") < 2:
-                url = f"{url.rstrip('/')}:{port}"
-        elif extra.get("region"):
-            url = region_url(str(extra["region"]))
+        values = {name: spec.parse(given.get(name)) for name, spec in EXTRA_BY_NAME.items()}
+        region = values.pop("region")
+        if host and host.strip():
+            url = _host_url(host.strip(), port)
+        elif region:
+            url = region_url(region)
         else:
             raise ValueError(
                 "the connection has neither a host (a full URL such as http://localhost:8086) "
                 "nor a region extra (an InfluxDB Cloud region such as us-east-1-1); set one"
             )
-        precision = str(extra.get("precision") or "ns")
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision extra {precision!r} is not one of {', '.join(PRECISIONS)}")
-        api = str(extra.get("api") or "v2")
-        if api not in APIS:
-            raise ValueError(f"api extra {api!r} is not one of {', '.join(APIS)}")
-        return cls(
-            url=url,
-            token=password or None,
-            username=login or None,
-            org=extra.get("org") or None,
-            bucket=extra.get("bucket") or None,
-            precision=precision,
-            api=api,
-            timeout=float(extra.get("timeout", 60.0)),
-            verify_ssl=_flag(extra.get("verify_ssl", True)),
-            gzip_level=int(extra.get("gzip_level", DEFAULT_GZIP_LEVEL)),
-        )
+        return cls(url=url, token=password or None, username=login or None, **values)
 
 
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes", "on"):
-        return True
-    if text in ("false", "0", "no", "off"):
-        return False
-    raise ValueError(f"verify_ssl extra {value!r} is not true or false")
+def _host_url(host: str, port: int | None) -> str:
+    """The server URL from the host field: ``https://`` if it has no scheme, and
+    ``port`` added unless the host names one. Keeps a path (a proxy prefix) and
+    brackets around an IPv6 address; drops a trailing slash.
+    """
+    try:
+        parts = urlsplit(host if "://" in host else f"https://{host}")
+        has_port = parts.port is not None
+    except ValueError as exc:
+        raise ValueError(
+            f"host {host!r} is not a valid URL ({exc}); an IPv6 address goes in brackets, "
+            "such as http://[::1]:8086"
+        ) from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"host {host!r} must be a URL starting with http:// or https://")
+    if not parts.hostname:
+        raise ValueError(f"host {host!r} has no server name; write a URL such as http://localhost:8086")
+    if port and not has_port:
+        parts = parts._replace(netloc=f"{parts.netloc}:{port}")
+    return urlunsplit(parts).rstrip("/")

@@ -11,18 +11,15 @@ the physical line for text and lines, the 1-based position for records.
 
 from __future__ import annotations
 
-import codecs
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
-from ..line_protocol import encode_records, iter_entries
+from ..line_protocol import encode_records, iter_entries, stream_lines
 from .errors import RequestTooLargeError
 
 Data = str | bytes | Iterable[str] | Iterable[Mapping[str, Any]] | IO[str] | IO[bytes]
-
-READ_SIZE = 1 << 20
 
 
 @dataclass
@@ -51,23 +48,6 @@ def _batch(entries: list[str], numbers: list[int]) -> Batch:
     return Batch(entries, numbers, sum(map(_size, entries)) + len(entries) - 1)
 
 
-def _file_lines(stream: IO[Any]) -> Iterator[str]:
-    """Lines of a text or binary file, read in chunks; the trailing newline is dropped."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    tail = ""
-    while True:
-        chunk = stream.read(READ_SIZE)
-        if not chunk:
-            break
-        text = decoder.decode(chunk) if isinstance(chunk, bytes) else chunk
-        lines = (tail + text).split("\n")
-        tail = lines.pop()
-        yield from lines
-    tail += decoder.decode(b"", final=True)
-    if tail:
-        yield tail
-
-
 def _item_lines(items: Iterable[str | bytes]) -> Iterator[str]:
     for item in items:
         text = item.decode("utf-8") if isinstance(item, bytes) else item
@@ -83,7 +63,7 @@ def numbered_entries(data: Data, *, precision: str) -> Iterator[tuple[int, str]]
     if isinstance(data, (bytes, bytearray, memoryview)):
         return iter_entries(bytes(data).decode("utf-8").split("\n"))
     if hasattr(data, "read"):
-        return iter_entries(_file_lines(data))  # type: ignore[arg-type]
+        return iter_entries(stream_lines(data))  # type: ignore[arg-type]
     if isinstance(data, Mapping):
         return enumerate(encode_records([data], precision=precision), 1)
     items = iter(data)

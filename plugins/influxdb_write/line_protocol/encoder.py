@@ -20,7 +20,7 @@ from typing import Any
 
 from .errors import RecordError
 from .escaping import _STRING_TABLE, escape_key, escape_measurement, quote_string, shown
-from .precision import check_precision, datetime_to_timestamp, parse_time_string, time_range
+from .precision import check_precision, datetime_to_timestamp, time_range, time_string_to_timestamp
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -146,8 +146,8 @@ def _time_value(value: Any, precision: str, low: int, high: int, naive_tz: Any) 
         if isinstance(value, bool):
             raise ValueError("time must be an int, datetime or ISO 8601 string, not bool")
         if isinstance(value, str):
-            value = parse_time_string(value)
-        if isinstance(value, _dt.datetime):
+            value = time_string_to_timestamp(value, precision, naive_tz)
+        elif isinstance(value, _dt.datetime):
             value = datetime_to_timestamp(value, precision, naive_tz)
         elif isinstance(value, int) or getattr(getattr(value, "dtype", None), "kind", None) in ("i", "u"):
             value = int(value)
