@@ -26,7 +26,7 @@ OTHER_PYTHONS ?= $(filter-out $(shell $(PYTHON) -c 'import sys; print("%d.%d" % 
 CORE_REQUIREMENTS := requests>=2.28 jinja2>=3.1 urllib3>=1.26 pytest>=8 hypothesis>=6.100 numpy
 CORE_TESTS := tests/test_corpus.py tests/test_corpus_influxd.py tests/test_encoder.py tests/test_properties.py \
 	tests/test_validate.py tests/test_retry.py tests/test_client_faults.py tests/test_client_servers.py \
-	tests/test_templating.py
+	tests/test_templating.py tests/test_client_hostile.py
 
 .PHONY: test servers lint typecheck pytest pytest-oldest pytest-pythons bench demo clean
 
@@ -63,7 +63,8 @@ $(OLDEST)/bin/.installed: pyproject.toml
 	touch $@
 
 pytest-oldest: servers $(OLDEST)/bin/.installed
-	$(OLDEST)/bin/python -m pytest tests/test_hook.py tests/test_operator.py tests/test_sample_dags.py tests/test_import_cost.py
+	$(OLDEST)/bin/python -m pytest tests/test_hook.py tests/test_operator.py tests/test_sample_dags.py tests/test_import_cost.py \
+		tests/test_operator_interrupts.py
 
 pytest-pythons: servers
 	scripts/pytest-pythons.sh "$(OTHER_PYTHONS)" "$(CORE_REQUIREMENTS)" $(CORE_TESTS)

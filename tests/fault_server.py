@@ -1,20 +1,32 @@
 """A small real HTTP server on loopback that answers from a script, for fault injection.
 
 Each request takes the next scripted reply (the last one repeats). A reply is a
-status with headers and body, ``"drop"`` (close the connection without an
-answer) or ``("slow", seconds, reply)``. Every request is recorded with its
-path, query, headers and decompressed body, so tests assert exactly what was sent.
+status with headers and body, or one of these faults:
+
+- ``"drop"``: read the request, then close the connection without an answer;
+- ``"hang"``: read the request and never answer (until the server closes);
+- ``("slow", seconds, reply)``: answer after ``seconds``;
+- ``("trickle", seconds, reply)``: send the answer one byte every ``seconds``;
+- ``("echo", status)``: answer ``status`` with the request's headers in the body,
+  as some proxies' error pages do.
+
+Every request is recorded with its method, path, query, headers and
+decompressed body, so tests assert exactly what was sent. A GET (what a client
+that follows a redirect sends) is recorded and answered 200, as a naive server would.
+If ``https`` is given as ``(certfile, keyfile)``, the server speaks TLS.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -27,11 +39,12 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Script = Reply | str | tuple[str, float, Reply]
+Script = Reply | str | tuple[str, float, Reply] | tuple[str, int]
 
 
 @dataclass
 class Received:
+    method: str
     path: str
     query: dict[str, str]
     headers: dict[str, str]
@@ -43,10 +56,11 @@ class Received:
 
 
 class FaultServer:
-    def __init__(self) -> None:
+    def __init__(self, https: tuple[str, str] | None = None) -> None:
         self.script: list[Script] = [Reply()]
         self.received: list[Received] = []
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -55,7 +69,7 @@ class FaultServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:
+            def _record(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if self.headers.get("Content-Encoding") == "gzip":
                     raw = gzip.decompress(raw)
@@ -63,34 +77,68 @@ class FaultServer:
                 with server._lock:
                     server.received.append(
                         Received(
+                            self.command,
                             url.path,
                             {k: v[0] for k, v in parse_qs(url.query).items()},
                             dict(self.headers.items()),
                             raw.decode("utf-8"),
                         )
                     )
+
+            def do_GET(self) -> None:
+                self._record()
+                self._answer(Reply(200, "<html>a page</html>", {"Content-Type": "text/html"}))
+
+            def do_POST(self) -> None:
+                self._record()
+                with server._lock:
                     step = server.script.pop(0) if len(server.script) > 1 else server.script[0]
                 if step == "drop":
                     self.close_connection = True
                     self.connection.close()
+                elif step == "hang":
+                    server._closing.wait()
+                    self.close_connection = True
+                elif isinstance(step, Reply):
+                    self._answer(step)
+                elif step[0] == "echo":
+                    headers = "\n".join(f"{name}: {value}" for name, value in self.headers.items())
+                    self._answer(Reply(int(step[1]), json.dumps({"message": f"bad request. {headers}"})))
+                else:
+                    kind, seconds, reply = cast(tuple[str, float, Reply], step)
+                    if kind == "slow":
+                        time.sleep(seconds)
+                    self._answer(reply, trickle=seconds if kind == "trickle" else 0.0)
+
+            def _answer(self, reply: Reply, trickle: float = 0.0) -> None:
+                body = reply.body.encode()
+                head = [f"HTTP/1.1 {reply.status} X", f"Content-Length: {len(body)}"]
+                head += [f"{name}: {value}" for name, value in reply.headers.items()]
+                if "Content-Type" not in reply.headers and body:
+                    head.append("Content-Type: application/json")
+                raw = ("\r\n".join(head) + "\r\n\r\n").encode() + body
+                if not trickle:
+                    self.wfile.write(raw)
                     return
-                if isinstance(step, tuple):
-                    _, seconds, step = step
-                    time.sleep(seconds)
-                assert isinstance(step, Reply)
-                body = step.body.encode()
-                self.send_response(step.status)
-                for name, value in step.headers.items():
-                    self.send_header(name, value)
-                if "Content-Type" not in step.headers and body:
-                    self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.close_connection = True
+                try:
+                    for index in range(len(raw)):
+                        if server._closing.wait(trickle):
+                            return
+                        self.wfile.write(raw[index : index + 1])
+                        self.wfile.flush()
+                except OSError:  # the client gave up
+                    pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        scheme = "http"
+        if https is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*https)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -100,6 +148,7 @@ class FaultServer:
         return self
 
     def close(self) -> None:
+        self._closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

@@ -12,6 +12,7 @@ from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
 from .hooks import InfluxDBWriteHook
 
 if TYPE_CHECKING:
+    from .client import InfluxDBWriteClient
     from .sources import Source
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ class InfluxDBWriteOperator(BaseOperator):
         self.default_time = default_time
         self.validate = validate
         self._dry_run = dry_run  # BaseOperator.dry_run is a method
+        self._client: InfluxDBWriteClient | None = None  # while writing, for on_kill
 
     # ``path`` is templated as a string, never loaded as a template file even
     # when it ends in .lp: it is data to stream, not a template.
@@ -188,6 +190,16 @@ class InfluxDBWriteOperator(BaseOperator):
             sources.append(path_source(self.path))
         return sources
 
+    def on_kill(self) -> None:
+        """Airflow stops the task (marked failed or cleared in the UI, SIGTERM, its
+        execution timeout): abandon the write in progress. No further batch is sent,
+        the request in flight is ended, and the log says which lines were confirmed
+        written and which were sent without an answer."""
+        client = self._client
+        if client is not None:
+            log.warning("Task stopped: abandoning the write to InfluxDB")
+            client.abort()
+
     def execute(self, context: Any) -> dict[str, Any]:
         from .line_protocol import with_default_time
         from .sources import check
@@ -234,7 +246,11 @@ class InfluxDBWriteOperator(BaseOperator):
             summary.update(lines=count, batches=0, bytes=0, compressed_bytes=0, retries=0, seconds=0.0)
             return summary
         with hook.get_client() as client:
-            result = client.write(bucket, entries(), precision=precision, org=self.org or settings.org)
+            self._client = client
+            try:
+                result = client.write(bucket, entries(), precision=precision, org=self.org or settings.org)
+            finally:
+                self._client = None
         summary.update(result.as_dict())
         log.info("Wrote %d lines to %r in %.2fs", result.lines, bucket, result.seconds)
         for outlet in self.outlets:

@@ -4,31 +4,33 @@ from __future__ import annotations
 
 import gzip
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import requests
-import urllib3
-
 from ..line_protocol.precision import check_precision
 from .batching import Batch, Data, batches, numbered_entries
 from .constants import APIS, DEFAULT_GZIP_LEVEL
 from .errors import (
     AuthError,
+    ConnectError,
     InfluxDBWriteError,
+    InputError,
     NotFoundError,
     PartialWriteError,
+    RedirectError,
     RejectedPointsError,
     RequestTooLargeError,
     RetriesExhaustedError,
     WriteHTTPError,
 )
+from .redaction import Redactor
 from .responses import rejected_lines, server_message
 from .retry import RetryPolicy, jitter_source, parse_retry_after
+from .sender import Sender, Stopped
+from .transport import Answer, Transport, TransportFailure
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,15 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BATCH_BYTES = 40_000_000
 _V1_PRECISION = {"ns": "n", "us": "u", "ms": "ms", "s": "s"}
 PROGRESS_SECONDS = 10.0
+# How long an abandoned write waits for its sending thread to notice.
+ABANDON_SECONDS = 1.0
+# Statuses after which the server may have written the batch: an internal error,
+# or a proxy whose upstream did not answer in time. 429 and 503 refuse up front.
+_MAYBE_WRITTEN = frozenset({500, 502, 504})
+_RESEND_ADVICE = (
+    "re-sending them is safe when every line has a timestamp: InfluxDB overwrites a point "
+    "with the same measurement, tags and time"
+)
 
 
 @dataclass(frozen=True)
@@ -53,61 +64,36 @@ class WriteResult:
         return asdict(self)
 
 
-class _Progress:
+class _Run:
+    """The state of one ``write()``: what the server confirmed, and whether the
+    caller abandoned it."""
+
     def __init__(self) -> None:
         self.lines = self.batches = self.bytes = self.compressed = self.retries = 0
         self.started = time.monotonic()
         self.reported = self.started
-
-
-class _Sender:
-    """Sends batches in order on one background thread while the caller's thread
-    builds the next ones, so encoding overlaps compression (zlib releases the GIL)
-    and the server's work. At most ``depth`` batches wait, so memory stays bounded.
-    After a failure the rest is not sent; ``error`` holds it."""
-
-    def __init__(self, send: Callable[[Batch], None], depth: int = 2) -> None:
-        self._send = send
-        self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=depth)
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="influxdb-write-sender", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (batch := self._queue.get()) is not None:
-            if self.error is None:
-                try:
-                    self._send(batch)
-                except BaseException as exc:  # handed to the caller's thread
-                    self.error = exc
-
-    def put(self, batch: Batch) -> bool:
-        """Queue ``batch``; False once sending has failed (stop producing)."""
-        if self.error is not None:
-            return False
-        self._queue.put(batch)
-        return True
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
+        self.stop = threading.Event()
+        self.unknown: tuple[int, int] | None = None  # lines sent without an answer when abandoned
 
 
 class InfluxDBWriteClient:
-    """Writes line protocol or records to InfluxDB; a context manager that closes its session.
+    """Writes line protocol or records to InfluxDB; a context manager that closes its connections.
 
     - ``url``: the server, e.g. ``https://us-east-1-1.aws.cloud2.influxdata.com``.
-    - ``token``: API token, sent as ``Authorization: Token ...``; never logged or shown.
+    - ``token``: API token, sent as ``Authorization: Token ...``; never logged or shown,
+      and masked as ``***`` in any server text that echoes it.
       With ``api="v1"``, ``username`` and ``password`` may be given instead (Basic auth).
     - ``org``: default org for v2 writes (InfluxDB Cloud takes it from the token).
     - ``api``: ``"v2"`` (``/api/v2/write``), ``"v1"`` (``/write``, InfluxDB 1.x and the
       v1-compatible endpoints) or ``"v3"`` (``/api/v3/write_lp``, InfluxDB 3 Core/Enterprise).
-    - ``timeout``: ``(connect, read)`` seconds, default ``(10, 60)``; always set.
-    - ``verify``: TLS verification, or a CA bundle path.
+    - ``timeout``: ``(connect, read)`` seconds, default ``(10, 60)``. One request, from
+      connecting to the last byte of the answer, ends within ``connect + read`` seconds
+      however slowly the server sends.
+    - ``verify``: TLS verification, or a CA bundle path. ``False`` logs one warning.
     - ``gzip_level``: 0 sends plain text; default 1 (see DEFAULT_GZIP_LEVEL).
     - ``max_batch_lines`` / ``max_batch_bytes``: batch limits; entries are never split.
-    - ``retry``: a :class:`RetryPolicy`; ``sleep`` and ``rand`` are injectable for tests.
-    - ``session``: a ``requests.Session`` to use (not closed by this client).
+    - ``retry``: a :class:`RetryPolicy`; ``sleep`` and ``rand`` are injectable for tests
+      (by default waits end early when the write is abandoned).
     """
 
     def __init__(
@@ -125,8 +111,7 @@ class InfluxDBWriteClient:
         max_batch_lines: int = 5_000,
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
         retry: RetryPolicy | None = None,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         rand: Callable[[], float] = jitter_source,
     ) -> None:
         if api not in APIS:
@@ -137,6 +122,12 @@ class InfluxDBWriteClient:
             raise ValueError("gzip_level must be 0 (off) to 9")
         if max_batch_lines < 1 or max_batch_bytes < 1:
             raise ValueError("max_batch_lines and max_batch_bytes must be positive")
+        for name, secret in (("token", token), ("password", password)):
+            if secret and not _header_safe(secret):
+                raise ValueError(
+                    f"the {name} holds a character that cannot be sent in an HTTP header (a line "
+                    "break, a control character or a non-Latin-1 letter); copy it again"
+                )
         self.url = url.rstrip("/")
         self.org = org
         self.api = api
@@ -147,9 +138,9 @@ class InfluxDBWriteClient:
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._rand = rand
-        self._own_session = session is None
-        self._session = session or requests.Session()
-        self._verify = verify
+        self._transport = Transport(timeout=self.timeout, verify=verify)
+        self._redact = Redactor(token, username, password)
+        self._runs: set[_Run] = set()
         self._headers = {
             "Content-Type": "text/plain; charset=utf-8",
             "Accept": "application/json",
@@ -157,6 +148,12 @@ class InfluxDBWriteClient:
         if token:
             self._headers["Authorization"] = f"Token {token}"
         self._auth = (username, password or "") if username else None
+        if verify is False:
+            log.warning(
+                "TLS certificate verification is off for %s: anyone between here and the server "
+                "can read the token and the data",
+                self.url,
+            )
 
     def __repr__(self) -> str:
         return f"InfluxDBWriteClient(url={self.url!r}, org={self.org!r}, api={self.api!r})"
@@ -168,8 +165,17 @@ class InfluxDBWriteClient:
         self.close()
 
     def close(self) -> None:
-        if self._own_session:
-            self._session.close()
+        self._transport.close()
+
+    def abort(self) -> None:
+        """Abandon every write in progress, from any thread (Airflow's ``on_kill``).
+
+        No batch starts after this; the request in flight is ended at once, and the
+        write raises in the thread that called it. The client refuses later writes.
+        """
+        for run in list(self._runs):
+            run.stop.set()
+        self._transport.abort()
 
     def _endpoint(self, bucket: str, precision: str, org: str | None) -> tuple[str, dict[str, str]]:
         if self.api == "v2":
@@ -190,12 +196,19 @@ class InfluxDBWriteClient:
 
         ``data`` is consumed as a stream of batches; each batch is sent once it is
         full, so a failure can leave earlier batches written: the error's
-        ``lines_written`` says how many. Raises an :class:`InfluxDBWriteError`
-        subclass; never returns partially.
+        ``lines_written`` says how many the server confirmed, and ``unknown_lines``
+        which were sent without an answer. Raises an :class:`InfluxDBWriteError`
+        subclass; never returns partially. An interrupt in the calling thread
+        (``KeyboardInterrupt``, ``SystemExit``, Airflow's task timeout) abandons the
+        write within about a second, logs what was confirmed and what is unknown,
+        and propagates unchanged.
         """
-        check_precision(precision)
+        try:
+            check_precision(precision)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
         if not bucket:
-            raise ValueError("bucket is empty; say which bucket (v1/v3: database) to write to")
+            raise InputError("bucket is empty; say which bucket (v1/v3: database) to write to")
         if isinstance(data, (str, bytes)) and len(data) > self.max_batch_bytes:
             # In-memory text: find an oversized line before anything is sent.
             for number, line in enumerate(_lines_of(data), 1):
@@ -205,41 +218,70 @@ class InfluxDBWriteClient:
                         "no request can carry it; nothing was sent"
                     )
         url, params = self._endpoint(bucket, precision, org or self.org)
-        progress = _Progress()
-        sender = _Sender(lambda batch: self._send(url, params, batch, progress))
-        failure: BaseException | None = None
+        run = _Run()
+        self._runs.add(run)
+        sender = Sender(lambda batch: self._send(run, url, params, batch))
+        bad_data: BaseException | None = None
         try:
-            for batch in batches(
-                numbered_entries(data, precision=precision),
-                max_lines=self.max_batch_lines,
-                max_bytes=self.max_batch_bytes,
-            ):
-                if not sender.put(batch):
-                    break
-                self._report(progress, final=False)
-        except BaseException as exc:  # re-raised below, after the sender stops
-            failure = exc
-        sender.close()  # waits for every batch already handed over
+            try:
+                for batch in batches(
+                    numbered_entries(data, precision=precision),
+                    max_lines=self.max_batch_lines,
+                    max_bytes=self.max_batch_bytes,
+                ):
+                    if run.stop.is_set() or not sender.put(batch):
+                        break
+                    self._report(run, final=False)
+            except (ValueError, TypeError, RequestTooLargeError) as exc:
+                bad_data = exc  # what was handed over before it is still sent
+            sender.close()
+            if run.stop.is_set():
+                raise InfluxDBWriteError(
+                    f"the write was aborted; {self._abandoned(run)}",
+                    lines_written=run.lines,
+                    unknown_lines=run.unknown,
+                )
+        except BaseException:
+            sender.abandon(lambda: self._stop(run), ABANDON_SECONDS)
+            self._log_abandoned(run)
+            raise
+        finally:
+            self._runs.discard(run)
         if sender.error is not None:
             raise sender.error
-        if isinstance(failure, InfluxDBWriteError):
-            if failure.status is None and not failure.lines_written:  # raised before any request
-                failure.lines_written = progress.lines
-            raise failure
-        if isinstance(failure, ValueError):  # a record that cannot be encoded, met mid-stream
-            raise InfluxDBWriteError(
-                f"{failure}; {progress.lines} lines were written before it", lines_written=progress.lines
-            ) from failure
-        if failure is not None:
-            raise failure
-        self._report(progress, final=True)
+        if isinstance(bad_data, InfluxDBWriteError):
+            bad_data.lines_written = run.lines
+            raise bad_data
+        if bad_data is not None:
+            raise InputError(
+                f"{bad_data}; {run.lines} lines were written before it", lines_written=run.lines
+            ) from bad_data
+        self._report(run, final=True)
         return WriteResult(
-            lines=progress.lines,
-            batches=progress.batches,
-            bytes=progress.bytes,
-            compressed_bytes=progress.compressed,
-            retries=progress.retries,
-            seconds=round(time.monotonic() - progress.started, 6),
+            lines=run.lines,
+            batches=run.batches,
+            bytes=run.bytes,
+            compressed_bytes=run.compressed,
+            retries=run.retries,
+            seconds=round(time.monotonic() - run.started, 6),
+        )
+
+    def _stop(self, run: _Run) -> None:
+        run.stop.set()
+        self._transport.abort()
+
+    def _log_abandoned(self, run: _Run) -> None:
+        log.warning("Write abandoned: %s", self._abandoned(run))
+
+    @staticmethod
+    def _abandoned(run: _Run) -> str:
+        confirmed = f"{run.lines} line(s) confirmed written"
+        if run.unknown is None:
+            return f"{confirmed}; no request was waiting for an answer; later lines were not sent"
+        first, last = run.unknown
+        return (
+            f"{confirmed}; lines {first}-{last} were sent without an answer, so whether the server "
+            f"wrote them is unknown ({_RESEND_ADVICE}); later lines were not sent"
         )
 
     def check_write(self, bucket: str, *, org: str | None = None) -> str:
@@ -247,132 +289,184 @@ class InfluxDBWriteClient:
 
         Sends an empty write: servers check the token and the bucket before they
         look at the body. 2xx, or InfluxDB 2.x's 400 "writing requires points",
-        means yes; anything else raises the same typed error a write would, or an
-        :class:`InfluxDBWriteError` naming the transport problem (DNS, refused, TLS).
+        means yes; anything else raises the same typed error a write would, or a
+        :class:`ConnectError` naming the transport problem (DNS, refused, TLS).
         Returns a sentence saying what was checked.
         """
         url, params = self._endpoint(bucket, "ns", org or self.org)
         try:
-            response = self._session.post(
-                url,
-                params=params,
-                data=b"",
-                headers=self._headers,
-                auth=self._auth,
-                timeout=self.timeout,
-                verify=self._verify,
-            )
-        except requests.exceptions.SSLError as exc:
-            raise InfluxDBWriteError(
-                f"TLS failed for {self.url}: {type(exc).__name__}; check the URL's scheme and "
-                "certificate, or set verify_ssl to false for a self-signed server"
-            ) from exc
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise InfluxDBWriteError(
-                f"cannot reach {self.url} ({_transport_message(exc)}); check the URL or region"
-            ) from exc
-        text = response.text
-        message = server_message(text, response.headers.get("Content-Type", ""))
-        empty_refused = response.status_code == 400 and "requires points" in message
-        if response.status_code >= 300 and not empty_refused:
-            raise _http_error(response.status_code, message, text, _EMPTY, 0)
+            answer = self._post(url, params, b"", self._headers, sum(self.timeout))
+        except TransportFailure as failure:
+            raise self._connect_error(failure, "") from failure.__cause__
+        if 300 <= answer.status < 400:
+            raise self._redirect_error(answer, "the check")
+        text = self._redact(answer.text)
+        message = server_message(text, answer.headers.get("Content-Type", ""))
+        empty_refused = answer.status == 400 and "requires points" in message
+        if answer.status >= 300 and not empty_refused:
+            raise _http_error(answer.status, message, text, _EMPTY, 0)
         return f"{self.url} accepts writes to {bucket!r} with this token ({self.api} API)"
 
-    def _report(self, progress: _Progress, *, final: bool) -> None:
+    def _post(
+        self, url: str, params: dict[str, str], body: bytes, headers: dict[str, str], seconds: float
+    ) -> Answer:
+        return self._transport.post(
+            url, params=params, body=body, headers=headers, auth=self._auth, seconds=seconds
+        )
+
+    def _connect_error(self, failure: TransportFailure, written: str) -> ConnectError:
+        if failure.tls:
+            hint = (
+                "check the URL's scheme and the server's certificate, or set verify_ssl to false "
+                "for a server with a self-signed certificate"
+            )
+        else:
+            hint = "check the URL or region"
+        return ConnectError(f"cannot reach {self.url} ({failure.description}); {hint}{written}")
+
+    def _redirect_error(self, answer: Answer, what: str, **common: Any) -> RedirectError:
+        location = self._redact(answer.headers.get("Location", ""))
+        return RedirectError(
+            f"HTTP {answer.status}: the server redirected {what} to {location or '(no Location)'}; "
+            "redirects are not followed, because a redirected write arrives empty. Set the "
+            "connection's URL to the final address",
+            location=location,
+            status=answer.status,
+            **common,
+        )
+
+    def _report(self, run: _Run, *, final: bool) -> None:
         now = time.monotonic()
-        if not final and now - progress.reported < PROGRESS_SECONDS:
+        if not final and now - run.reported < PROGRESS_SECONDS:
             return
-        progress.reported = now
-        elapsed = max(now - progress.started, 1e-9)
+        run.reported = now
+        elapsed = max(now - run.started, 1e-9)
         log.info(
             "%s %d lines in %d batches (%.0f lines/s, %d retries)",
             "Wrote" if final else "Writing:",
-            progress.lines,
-            progress.batches,
-            progress.lines / elapsed,
-            progress.retries,
+            run.lines,
+            run.batches,
+            run.lines / elapsed,
+            run.retries,
         )
 
-    def _send(self, url: str, params: dict[str, str], batch: Batch, progress: _Progress) -> None:
+    def _wait(self, run: _Run, seconds: float) -> None:
+        if self._sleep is not None:
+            self._sleep(seconds)
+        else:
+            run.stop.wait(seconds)
+
+    def _send(self, run: _Run, url: str, params: dict[str, str], batch: Batch) -> None:
+        """Send one batch until the server confirms it, retrying within the policy.
+
+        Runs on the sender thread. Raises :class:`Stopped` when the write is
+        abandoned, recording in ``run.unknown`` the lines that may have been written.
+        """
         body = batch.body()
         if len(body) > self.max_batch_bytes and len(batch.entries) > 1:
             for half in batch.halves():
-                self._send(url, params, half, progress)
+                self._send(run, url, params, half)
             return
         payload = gzip.compress(body, self.gzip_level, mtime=0) if self.gzip_level else body
         headers = dict(self._headers)
         if self.gzip_level:
             headers["Content-Encoding"] = "gzip"
+        span = (batch.numbers[0], batch.numbers[-1])
+        maybe_written = False  # an attempt of this batch may have reached the server
         elapsed = 0.0  # time spent on this batch: requests plus waits
         attempt = 0
         while True:
-            cause: BaseException | None = None
-            retry_after = None
+            if run.stop.is_set():
+                run.unknown = span if maybe_written else None
+                raise Stopped
+            budget = self.retry.max_elapsed - elapsed
             sent = time.monotonic()
+            retry_after = status = cause = None
             try:
-                response = self._session.post(
-                    url,
-                    params=params,
-                    data=payload,
-                    headers=headers,
-                    auth=self._auth,
-                    timeout=self.timeout,
-                    verify=self._verify,
-                )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                status, message, cause = None, _transport_message(exc), exc
+                answer = self._post(url, params, payload, headers, min(sum(self.timeout), budget))
+            except TransportFailure as failure:
+                maybe_written = maybe_written or failure.sent
+                if run.stop.is_set():
+                    run.unknown = span if maybe_written else None
+                    raise Stopped from None
+                if not failure.retryable:
+                    fate = self._fate(run, span, maybe_written)
+                    raise self._connect_error(failure, f"; {fate}") from failure.__cause__
+                message, cause = failure.description, failure.__cause__
             else:
-                status = response.status_code
-                if status in (200, 204):
-                    progress.lines += len(batch.entries)
-                    progress.batches += 1
-                    progress.bytes += len(body)
-                    progress.compressed += len(payload)
+                status = answer.status
+                if 200 <= status < 300:
+                    run.lines += len(batch.entries)
+                    run.batches += 1
+                    run.bytes += len(body)
+                    run.compressed += len(payload)
                     return
-                text = response.text
-                message = server_message(text, response.headers.get("Content-Type", ""))
+                common: dict[str, Any] = {"lines_written": run.lines}
+                if maybe_written:
+                    common["unknown_lines"] = span
+                if 300 <= status < 400:
+                    raise self._redirect_error(answer, f"the write of lines {span[0]}-{span[1]}", **common)
+                text = self._redact(answer.text)
+                message = server_message(text, answer.headers.get("Content-Type", ""))
                 if status == 413:
                     if len(batch.entries) == 1:
                         raise RequestTooLargeError(
                             f"line {batch.numbers[0]} alone is too large for the server (413): "
-                            f"{message}; {progress.lines} lines were written before it",
+                            f"{message}; {run.lines} lines were written before it",
                             status=status,
                             server_message=message,
-                            lines_written=progress.lines,
+                            **common,
                         )
                     log.warning("413 request too large: splitting a batch of %d lines", len(batch.entries))
                     for half in batch.halves():
-                        self._send(url, params, half, progress)
+                        self._send(run, url, params, half)
                     return
                 if status not in self.retry.statuses:
-                    raise _http_error(status, message, text, batch, progress.lines)
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                    raise _http_error(status, message, text, batch, run.lines)
+                maybe_written = maybe_written or status in _MAYBE_WRITTEN
+                retry_after = parse_retry_after(answer.headers.get("Retry-After"))
             attempt += 1
             delay = self.retry.delay(attempt, retry_after, rand=self._rand())
             elapsed += time.monotonic() - sent
-            if attempt > self.retry.max_retries or elapsed + delay > self.retry.max_elapsed:
-                where = f"HTTP {status}" if status else "connection failure"
+            if attempt > self.retry.max_retries or elapsed + delay >= self.retry.max_elapsed:
+                where = f"HTTP {status}" if status else "no answer"
                 raise RetriesExhaustedError(
-                    f"gave up on lines {batch.numbers[0]}-{batch.numbers[-1]} after {attempt} "
-                    f"attempts in {elapsed:.1f}s ({where}: {message}); {progress.lines} lines "
-                    "were written before them, none of these or later ones",
+                    f"gave up on lines {span[0]}-{span[1]} after {attempt} attempt(s) in "
+                    f"{elapsed:.1f}s ({where}: {message}); {self._fate(run, span, maybe_written)}",
                     attempts=attempt,
                     status=status,
-                    server_message=message,
-                    lines_written=progress.lines,
+                    server_message=message if status else "",
+                    lines_written=run.lines,
+                    unknown_lines=span if maybe_written else None,
                 ) from cause
-            progress.retries += 1
+            run.retries += 1
             log.warning(
-                "Write of %d line(s) failed (%s: %s); retry %d of %d in %.1fs",
-                len(batch.entries),
-                status or "connection",
+                "Write of lines %d-%d failed (%s: %s); retry %d of %d in %.1fs",
+                span[0],
+                span[1],
+                status or "no answer",
                 message,
                 attempt,
                 self.retry.max_retries,
                 delay,
             )
-            self._sleep(delay)
+            self._wait(run, delay)
             elapsed += delay
+
+    @staticmethod
+    def _fate(run: _Run, span: tuple[int, int], maybe_written: bool) -> str:
+        """What the server holds now, in words: confirmed, unknown, not sent."""
+        confirmed = f"{run.lines} line(s) of earlier batches were confirmed written"
+        if maybe_written:
+            return (
+                f"{confirmed}; lines {span[0]}-{span[1]} were sent but got no answer, so whether the "
+                f"server wrote them is unknown ({_RESEND_ADVICE}); later lines were not sent"
+            )
+        return f"{confirmed}; none of lines {span[0]}-{span[1]} or later lines were written"
+
+
+def _header_safe(secret: str) -> bool:
+    return all(" " <= char <= "\xff" and char != "\x7f" for char in secret)
 
 
 _EMPTY = Batch([], [], 0)
@@ -380,20 +474,6 @@ _EMPTY = Batch([], [], 0)
 
 def _lines_of(data: str | bytes) -> list[str | bytes]:
     return data.split("\n") if isinstance(data, str) else data.split(b"\n")  # type: ignore[return-value]
-
-
-def _transport_message(exc: BaseException) -> str:
-    """What went wrong on the way, in words: requests raises ConnectionError both
-    when nothing answered and when the server dropped a connection mid-request."""
-    if isinstance(exc, requests.ConnectTimeout):
-        kind = "timed out connecting"
-    elif isinstance(exc, requests.Timeout):
-        kind = "timed out waiting for the answer"
-    elif isinstance(exc.args[0] if exc.args else None, urllib3.exceptions.ProtocolError):
-        kind = "the connection was dropped before an answer"
-    else:
-        kind = "could not connect"
-    return f"{kind}: {type(exc).__name__}"
 
 
 def _http_error(status: int, message: str, text: str, batch: Batch, written: int) -> WriteHTTPError:

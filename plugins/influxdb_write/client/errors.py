@@ -1,9 +1,12 @@
 """Errors of the write client.
 
 One base, :class:`InfluxDBWriteError`, carries what a caller needs to decide what
-to do next: the HTTP status (if any), the server's own message, and how many
-lines InfluxDB had already accepted before the failure. Transport errors from
-``requests`` are converted in one place and chained with ``raise ... from``.
+to do next: the HTTP status (if any), the server's own message, how many lines
+the server confirmed as written before the failure, and which lines were sent
+without an answer, so that whether they were written is unknown. Every exception
+that escapes ``write()`` or ``check_write()`` is one of these, chained to its
+cause with ``raise ... from``, except the caller's own interrupts (Ctrl-C,
+``SystemExit``, Airflow's task timeout), which propagate unchanged.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ class InfluxDBWriteError(Exception):
 
     ``status`` is the HTTP status (None for transport errors), ``server_message``
     the server's own words, ``lines_written`` how many lines of the caller's input
-    the server had accepted before this failure (earlier batches).
+    the server confirmed as written before this failure (earlier batches), and
+    ``unknown_lines`` the first and last line number (1-based, inclusive) of the
+    lines that were sent but got no answer, or None: the server may or may not
+    have written them. Lines after those were not sent.
     """
 
     def __init__(
@@ -35,11 +41,34 @@ class InfluxDBWriteError(Exception):
         status: int | None = None,
         server_message: str = "",
         lines_written: int = 0,
+        unknown_lines: tuple[int, int] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.server_message = server_message
         self.lines_written = lines_written
+        self.unknown_lines = unknown_lines
+
+
+class InputError(InfluxDBWriteError, ValueError):
+    """The arguments or the data cannot be written (a bad precision, a record that
+    cannot be encoded, bytes that are not UTF-8). Lines before the bad one may
+    have been sent: ``lines_written`` says how many were confirmed."""
+
+
+class ConnectError(InfluxDBWriteError):
+    """The server could not be reached or its TLS certificate was refused; nothing
+    of this request was written. TLS failures are never retried."""
+
+
+class RedirectError(InfluxDBWriteError):
+    """The server answered a write with a redirect (3xx). Redirects are never
+    followed: a redirected POST arrives as an empty GET, which writes nothing but
+    succeeds. ``location`` is where the server pointed; the batch was not written."""
+
+    def __init__(self, message: str, *, location: str, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.location = location
 
 
 class WriteHTTPError(InfluxDBWriteError):
@@ -73,7 +102,8 @@ class PartialWriteError(WriteHTTPError):
 
 class RetriesExhaustedError(InfluxDBWriteError):
     """Retryable failures (429, 5xx, connection errors, timeouts) outlasted the
-    retry count or time budget. ``attempts`` is how many times the batch was sent."""
+    retry count or time budget. ``attempts`` is how many times the batch was sent;
+    ``unknown_lines`` is set when an attempt may have reached the server."""
 
     def __init__(self, message: str, *, attempts: int, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]

@@ -7,13 +7,19 @@ tested without sleeping and without chance.
 
 from __future__ import annotations
 
+import datetime
 import email.utils
+import logging
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+log = logging.getLogger(__name__)
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_DELTA_SECONDS = re.compile(r"[0-9]+")  # not str.isdigit(), which takes "²" and "٣"
 
 
 @dataclass(frozen=True)
@@ -64,18 +70,22 @@ class RetryPolicy:
 
 
 def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date; None if absent
-    or unreadable."""
-    if not value:
+    """Seconds from a ``Retry-After`` header (RFC 9110): ASCII delta-seconds or an
+    HTTP date. None if absent; anything else is ignored with a warning, and the
+    policy's own backoff applies."""
+    if value is None or not value.strip():
         return None
     value = value.strip()
-    if value.isdigit():
+    if _DELTA_SECONDS.fullmatch(value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:  # HTTP dates are in GMT, whether they say so or not
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        return max(0.0, when.timestamp() - now())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        log.warning("Ignoring unreadable Retry-After header %r; backing off instead", value[:100])
         return None
-    return max(0.0, when.timestamp() - now())
 
 
 def jitter_source() -> float:

@@ -1,0 +1,36 @@
+"""Keeping the token and the v1 password out of everything built from server text.
+
+A server or a proxy may echo request headers in an error page; messages, log
+lines and exceptions quote server text, so every such text passes through a
+:class:`Redactor` first.
+"""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import quote
+
+MASK = "***"
+
+
+class Redactor:
+    """Replaces each secret, and the forms it travels in, with ``***``."""
+
+    def __init__(self, token: str | None, username: str | None = None, password: str | None = None) -> None:
+        forms: set[str] = set()
+        for secret in (token, password):
+            if secret:
+                forms.update((secret, quote(secret, safe="")))
+        if username is not None and password:
+            forms.add(base64.b64encode(f"{username}:{password}".encode()).decode("ascii"))
+        # Longest first, so that a secret containing another is replaced whole.
+        self._forms = sorted(forms, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for form in self._forms:
+            if form in text:
+                text = text.replace(form, MASK)
+        return text
+
+    def __repr__(self) -> str:
+        return f"Redactor({len(self._forms)} forms)"

@@ -1,0 +1,19 @@
+"""Writes that a test interrupts: one by its execution timeout, one by SIGTERM."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from airflow.sdk import DAG
+
+from influxdb_write.operators import InfluxDBWriteOperator
+
+LINES = "\n".join(f"m,host=h{i} v={i}i {i}" for i in range(1, 11))
+
+with DAG("iw_timeout", schedule=None, start_date=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)):
+    InfluxDBWriteOperator(
+        task_id="write", line_protocol=LINES, precision="s", execution_timeout=dt.timedelta(seconds=3)
+    )
+
+with DAG("iw_killed", schedule=None, start_date=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)):
+    InfluxDBWriteOperator(task_id="write", line_protocol=LINES, precision="s")
