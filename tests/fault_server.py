@@ -8,7 +8,9 @@ status with headers and body, or one of these faults:
 - ``("slow", seconds, reply)``: answer after ``seconds``;
 - ``("trickle", seconds, reply)``: send the answer one byte every ``seconds``;
 - ``("echo", status)``: answer ``status`` with the request's headers in the body,
-  as some proxies' error pages do.
+  as some proxies' error pages do;
+- a function of the :class:`Received` request returning a reply: a server model
+  that answers by what it was sent.
 
 Every request is recorded with its method, path, query, headers and
 decompressed body, so tests assert exactly what was sent. A GET (what a client
@@ -23,7 +25,7 @@ import json
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
@@ -39,7 +41,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Script = Reply | str | tuple[str, float, Reply] | tuple[str, int]
+Script = Reply | str | tuple[str, float, Reply] | tuple[str, int] | Callable[["Received"], Reply]
 
 
 @dataclass
@@ -93,7 +95,10 @@ class FaultServer:
                 self._record()
                 with server._lock:
                     step = server.script.pop(0) if len(server.script) > 1 else server.script[0]
-                if step == "drop":
+                    received = server.received[-1]
+                if callable(step):
+                    self._answer(step(received))
+                elif step == "drop":
                     self.close_connection = True
                     self.connection.close()
                 elif step == "hang":

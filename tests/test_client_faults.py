@@ -66,7 +66,7 @@ def test_v1_and_v3_endpoints(fault: FaultServer) -> None:
     client(fault, api="v3").write("sensors", LINES[:1], precision="us")
     v1, v3 = fault.received
     assert (v1.path, v1.query) == ("/write", {"db": "telegraf", "rp": "autogen", "precision": "ms"})
-    assert (v3.path, v3.query) == ("/api/v3/write_lp", {"db": "sensors", "precision": "us"})
+    assert (v3.path, v3.query) == ("/api/v3/write_lp", {"db": "sensors", "precision": "microsecond"})
     fault.will(Reply(204))
     InfluxDBWriteClient(fault.url, api="v1", username="u", password="p").write(
         "db", LINES[:1], precision="ns"

@@ -109,6 +109,15 @@ def test_missing_database_is_not_found(influxd: InfluxDB1) -> None:
     assert "database not found" in caught.value.server_message
 
 
+def test_a_v2_client_pointed_at_influxdb1_is_told_to_change_the_api(influxd: InfluxDB1) -> None:
+    with InfluxDBWriteClient(influxd.url, "t", org="o") as client, pytest.raises(NotFoundError) as caught:
+        client.write("db", ["m v=1i 1"])
+    assert str(caught.value).startswith(
+        f"HTTP 404: 404 page not found. {influxd.url} does not serve the v2 write API (/api/v2/write)"
+    )
+    assert "v1 for InfluxDB 1.x" in str(caught.value)
+
+
 def test_files_are_streamed(influxd: InfluxDB1, tmp_path: Path) -> None:
     db = influxd.create("files")
     path = tmp_path / "data.lp"

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..line_protocol.precision import check_precision
 from .batching import Batch, Data, batches, numbered_entries
-from .constants import APIS, DEFAULT_GZIP_LEVEL
+from .constants import APIS, DEFAULT_GZIP_LEVEL, DEFAULT_MAX_BATCH_BYTES_BY_API
 from .errors import (
     AuthError,
     ConnectError,
@@ -34,15 +34,26 @@ from .transport import Answer, Transport, TransportFailure
 
 log = logging.getLogger(__name__)
 
-# InfluxDB Cloud refuses request bodies over 50 MB; stay well under it.
-DEFAULT_MAX_BATCH_BYTES = 40_000_000
+DEFAULT_MAX_BATCH_BYTES = DEFAULT_MAX_BATCH_BYTES_BY_API["v2"]
 _V1_PRECISION = {"ns": "n", "us": "u", "ms": "ms", "s": "s"}
+# Released InfluxDB 3 Core and Enterprise versions accept only the full names on
+# write_lp; the short forms fail there and only newer builds alias them
+# (influxdb3_types/src/write.rs).
+_V3_PRECISION = {"ns": "nanosecond", "us": "microsecond", "ms": "millisecond", "s": "second"}
 PROGRESS_SECONDS = 10.0
 # How long an abandoned write waits for its sending thread to notice.
 ABANDON_SECONDS = 1.0
 # Statuses after which the server may have written the batch: an internal error,
 # or a proxy whose upstream did not answer in time. 429 and 503 refuse up front.
 _MAYBE_WRITTEN = frozenset({500, 502, 504})
+# How servers refuse an empty write once the token and the target passed: InfluxDB
+# 2.x ("writing requires points"), InfluxDB 3 write_lp ("incoming write was empty")
+# and the v2 endpoint of InfluxDB 3 and Cloud Serverless ("empty write payload").
+_EMPTY_WRITE_REFUSED = ("requires points", "write was empty", "empty write payload")
+# What a server answers for a path it does not serve: Go's and InfluxDB 3's plain
+# "404 page not found" / "not found", InfluxDB 2.x's JSON "path not found".
+_NO_SUCH_PATH = ("404 page not found", "not found", "path not found", "")
+_API_PATHS = {"v2": "/api/v2/write", "v1": "/write", "v3": "/api/v3/write_lp"}
 _RESEND_ADVICE = (
     "re-sending them is safe when every line has a timestamp: InfluxDB overwrites a point "
     "with the same measurement, tags and time"
@@ -68,7 +79,8 @@ class _Run:
     """The state of one ``write()``: what the server confirmed, and whether the
     caller abandoned it."""
 
-    def __init__(self) -> None:
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
         self.lines = self.batches = self.bytes = self.compressed = self.retries = 0
         self.started = time.monotonic()
         self.reported = self.started
@@ -92,6 +104,12 @@ class InfluxDBWriteClient:
     - ``verify``: TLS verification, or a CA bundle path. ``False`` logs one warning.
     - ``gzip_level``: 0 sends plain text; default 1 (see DEFAULT_GZIP_LEVEL).
     - ``max_batch_lines`` / ``max_batch_bytes``: batch limits; entries are never split.
+      ``max_batch_bytes`` defaults to what the API's servers take by default
+      (``DEFAULT_MAX_BATCH_BYTES_BY_API``: v2 40 MB, v1 24 MB, v3 10 MB).
+    - ``accept_partial`` / ``no_sync`` (``api="v3"`` only; None leaves the server's
+      default, true and false): with ``accept_partial=False`` a batch with a bad
+      line writes nothing, so a rejected batch is certainly unwritten; with
+      ``no_sync=True`` the server answers before its write-ahead log is durable.
     - ``retry``: a :class:`RetryPolicy`; ``sleep`` and ``rand`` are injectable for tests
       (by default waits end early when the write is abandoned).
     """
@@ -109,7 +127,9 @@ class InfluxDBWriteClient:
         verify: bool | str = True,
         gzip_level: int = DEFAULT_GZIP_LEVEL,
         max_batch_lines: int = 5_000,
-        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
+        max_batch_bytes: int | None = None,
+        accept_partial: bool | None = None,
+        no_sync: bool | None = None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] | None = None,
         rand: Callable[[], float] = jitter_source,
@@ -120,8 +140,12 @@ class InfluxDBWriteClient:
             raise ValueError(f"url {url!r} must start with http:// or https://")
         if not 0 <= gzip_level <= 9:
             raise ValueError("gzip_level must be 0 (off) to 9")
+        if max_batch_bytes is None:
+            max_batch_bytes = DEFAULT_MAX_BATCH_BYTES_BY_API[api]
         if max_batch_lines < 1 or max_batch_bytes < 1:
             raise ValueError("max_batch_lines and max_batch_bytes must be positive")
+        if api != "v3" and (accept_partial is not None or no_sync is not None):
+            raise ValueError("accept_partial and no_sync are options of api='v3' (/api/v3/write_lp) only")
         for name, secret in (("token", token), ("password", password)):
             if secret and not _header_safe(secret):
                 raise ValueError(
@@ -135,6 +159,8 @@ class InfluxDBWriteClient:
         self.gzip_level = gzip_level
         self.max_batch_lines = max_batch_lines
         self.max_batch_bytes = max_batch_bytes
+        self.accept_partial = accept_partial
+        self.no_sync = no_sync
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._rand = rand
@@ -189,7 +215,11 @@ class InfluxDBWriteClient:
             if rp:
                 params["rp"] = rp
             return f"{self.url}/write", params
-        return f"{self.url}/api/v3/write_lp", {"db": bucket, "precision": precision}
+        params = {"db": bucket, "precision": _V3_PRECISION[precision]}
+        for name, flag in (("accept_partial", self.accept_partial), ("no_sync", self.no_sync)):
+            if flag is not None:
+                params[name] = "true" if flag else "false"
+        return f"{self.url}/api/v3/write_lp", params
 
     def write(self, bucket: str, data: Data, *, precision: str = "ns", org: str | None = None) -> WriteResult:
         """Write ``data`` to ``bucket`` (v1: ``db`` or ``db/rp``; v3: the database).
@@ -218,7 +248,7 @@ class InfluxDBWriteClient:
                         "no request can carry it; nothing was sent"
                     )
         url, params = self._endpoint(bucket, precision, org or self.org)
-        run = _Run()
+        run = _Run(bucket)
         self._runs.add(run)
         sender = Sender(lambda batch: self._send(run, url, params, batch))
         bad_data: BaseException | None = None
@@ -231,7 +261,6 @@ class InfluxDBWriteClient:
                 ):
                     if run.stop.is_set() or not sender.put(batch):
                         break
-                    self._report(run, final=False)
             except (ValueError, TypeError, RequestTooLargeError) as exc:
                 bad_data = exc  # what was handed over before it is still sent
             sender.close()
@@ -302,9 +331,9 @@ class InfluxDBWriteClient:
             raise self._redirect_error(answer, "the check")
         text = self._redact(answer.text)
         message = server_message(text, answer.headers.get("Content-Type", ""))
-        empty_refused = answer.status == 400 and "requires points" in message
+        empty_refused = answer.status == 400 and any(words in message for words in _EMPTY_WRITE_REFUSED)
         if answer.status >= 300 and not empty_refused:
-            raise _http_error(answer.status, message, text, _EMPTY, 0)
+            raise self._http_error(answer.status, message, text, _EMPTY, 0)
         return f"{self.url} accepts writes to {bucket!r} with this token ({self.api} API)"
 
     def _post(
@@ -336,18 +365,25 @@ class InfluxDBWriteClient:
         )
 
     def _report(self, run: _Run, *, final: bool) -> None:
+        """The one summary line of a write, or (every ``PROGRESS_SECONDS`` while it
+        runs) a progress line: what the server confirmed so far, and how fast."""
         now = time.monotonic()
         if not final and now - run.reported < PROGRESS_SECONDS:
             return
         run.reported = now
-        elapsed = max(now - run.started, 1e-9)
+        elapsed = now - run.started
+        rate = f"{run.lines / elapsed:,.0f} lines/s" if elapsed > 0 else "instant"
         log.info(
-            "%s %d lines in %d batches (%.0f lines/s, %d retries)",
-            "Wrote" if final else "Writing:",
-            run.lines,
-            run.batches,
-            run.lines / elapsed,
-            run.retries,
+            "%s %s to %r in %s (%s, %s gzip) in %.1fs: %s, %s",
+            "Wrote" if final else "Writing: so far",
+            _count(run.lines, "line"),
+            run.bucket,
+            _count(run.batches, "batch", "batches"),
+            _megabytes(run.bytes),
+            _megabytes(run.compressed),
+            elapsed,
+            rate,
+            _count(run.retries, "retry", "retries"),
         )
 
     def _wait(self, run: _Run, seconds: float) -> None:
@@ -400,6 +436,7 @@ class InfluxDBWriteClient:
                     run.batches += 1
                     run.bytes += len(body)
                     run.compressed += len(payload)
+                    self._report(run, final=False)
                     return
                 common: dict[str, Any] = {"lines_written": run.lines}
                 if maybe_written:
@@ -422,7 +459,7 @@ class InfluxDBWriteClient:
                         self._send(run, url, params, half)
                     return
                 if status not in self.retry.statuses:
-                    raise _http_error(status, message, text, batch, run.lines)
+                    raise self._http_error(status, message, text, batch, run.lines)
                 maybe_written = maybe_written or status in _MAYBE_WRITTEN
                 retry_after = parse_retry_after(answer.headers.get("Retry-After"))
             attempt += 1
@@ -453,6 +490,45 @@ class InfluxDBWriteClient:
             self._wait(run, delay)
             elapsed += delay
 
+    def _http_error(self, status: int, message: str, text: str, batch: Batch, written: int) -> WriteHTTPError:
+        common: dict[str, Any] = {"status": status, "server_message": message, "lines_written": written}
+        span = f"lines {batch.numbers[0]}-{batch.numbers[-1]}" if batch.numbers else "an empty write"
+        if status in (401, 403):
+            return AuthError(
+                f"HTTP {status}: {message}. The token is invalid or may not write to this "
+                "bucket; check the connection's token and its permissions",
+                **common,
+            )
+        if status == 404 and message.strip().lower() in _NO_SUCH_PATH:
+            return NotFoundError(
+                f"HTTP 404: {message or '(no message)'}. {self.url} does not serve the {self.api} write "
+                f"API ({_API_PATHS[self.api]}): check that the URL points at InfluxDB, and set the api "
+                "extra to what the server is: v1 for InfluxDB 1.x, v2 for InfluxDB 2.x and Cloud, "
+                "v3 for InfluxDB 3 Core and Enterprise",
+                **common,
+            )
+        if status == 404:
+            return NotFoundError(
+                f"HTTP 404: {message}. Check the bucket and org names (v1/v3: the database)", **common
+            )
+        if status == 400:
+            rejected = rejected_lines(text, batch)
+            listed = "; ".join(f"line {r.line}: {r.message}: {r.text[:200]!r}" for r in rejected[:20])
+            if self.api == "v3" and self.accept_partial is False:
+                others = "with accept_partial=false the server wrote none of this batch"
+            else:
+                others = "the server may also have written the valid lines of this batch"
+            return PartialWriteError(
+                f"HTTP 400 writing {span}: {message}"
+                + (f". Rejected: {listed}" if listed else "")
+                + f". {written} lines of earlier batches were written; {others}",
+                rejected=rejected,
+                **common,
+            )
+        if status == 422:
+            return RejectedPointsError(f"HTTP 422 writing {span}: {message}", **common)
+        return WriteHTTPError(f"HTTP {status} writing {span}: {message}", **common)
+
     @staticmethod
     def _fate(run: _Run, span: tuple[int, int], maybe_written: bool) -> str:
         """What the server holds now, in words: confirmed, unknown, not sent."""
@@ -465,6 +541,14 @@ class InfluxDBWriteClient:
         return f"{confirmed}; none of lines {span[0]}-{span[1]} or later lines were written"
 
 
+def _count(number: int, one: str, many: str = "") -> str:
+    return f"{number:,} {one if number == 1 else many or one + 's'}"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB" if size >= 100_000 else f"{size:,} B"
+
+
 def _header_safe(secret: str) -> bool:
     return all(" " <= char <= "\xff" and char != "\x7f" for char in secret)
 
@@ -474,32 +558,3 @@ _EMPTY = Batch([], [], 0)
 
 def _lines_of(data: str | bytes) -> list[str | bytes]:
     return data.split("\n") if isinstance(data, str) else data.split(b"\n")  # type: ignore[return-value]
-
-
-def _http_error(status: int, message: str, text: str, batch: Batch, written: int) -> WriteHTTPError:
-    common: dict[str, Any] = {"status": status, "server_message": message, "lines_written": written}
-    span = f"lines {batch.numbers[0]}-{batch.numbers[-1]}" if batch.numbers else "an empty write"
-    if status in (401, 403):
-        return AuthError(
-            f"HTTP {status}: {message}. The token is invalid or may not write to this "
-            "bucket; check the connection's token and its permissions",
-            **common,
-        )
-    if status == 404:
-        return NotFoundError(
-            f"HTTP 404: {message}. Check the bucket and org names (v1/v3: the database)", **common
-        )
-    if status == 400:
-        rejected = rejected_lines(text, batch)
-        listed = "; ".join(f"line {r.line}: {r.message}: {r.text[:200]!r}" for r in rejected[:20])
-        return PartialWriteError(
-            f"HTTP 400 writing {span}: {message}"
-            + (f". Rejected: {listed}" if listed else "")
-            + f". {written} lines of earlier batches were written; the server may also have "
-            "written the valid lines of this batch",
-            rejected=rejected,
-            **common,
-        )
-    if status == 422:
-        return RejectedPointsError(f"HTTP 422 writing {span}: {message}", **common)
-    return WriteHTTPError(f"HTTP {status} writing {span}: {message}", **common)

@@ -11,15 +11,19 @@ import base64
 from urllib.parse import quote
 
 MASK = "***"
+# As Airflow's secrets masker: a shorter secret would turn every word holding it
+# into "***" ("not" into "no***" for the token "t"), and guards little.
+MIN_LENGTH = 5
 
 
 class Redactor:
-    """Replaces each secret, and the forms it travels in, with ``***``."""
+    """Replaces each secret, and the forms it travels in, with ``***``. Secrets
+    shorter than ``MIN_LENGTH`` are left alone, as Airflow leaves them."""
 
     def __init__(self, token: str | None, username: str | None = None, password: str | None = None) -> None:
         forms: set[str] = set()
         for secret in (token, password):
-            if secret:
+            if secret and len(secret) >= MIN_LENGTH:
                 forms.update((secret, quote(secret, safe="")))
         if username is not None and password:
             forms.add(base64.b64encode(f"{username}:{password}".encode()).decode("ascii"))
