@@ -85,6 +85,9 @@ _current = threading.local()
 
 
 class _WatchedConnection(HTTPConnection):
+    """Hands itself to the current thread's attempt when it connects or sends, so a
+    reused keep-alive connection is watched as well as a new one."""
+
     def connect(self) -> None:
         super().connect()
         _watch(self)
@@ -94,14 +97,8 @@ class _WatchedConnection(HTTPConnection):
         super().request(*args, **kwargs)
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        _watch(self)
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _watch(self)
-        super().request(*args, **kwargs)
+class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
+    pass
 
 
 def _watch(connection: HTTPConnection) -> None:
