@@ -1,7 +1,9 @@
 # One command sets up everything the tests need on a fresh Debian machine and runs them:
 #     make test
 # It installs the real test servers (Debian packages victoria-metrics and
-# influxdb) when missing, creates .venv, installs the package with its test
+# influxdb; redis-server and postgresql for the Celery tests) and the browser
+# of the UI tests (chromium, chromium-driver) when
+# missing, creates .venv, installs the package with its test
 # extras, then runs ruff, mypy (strict on the codec and the client) and pytest,
 # then the Airflow tests on the oldest supported Airflow, and the codec, client
 # and template tests on every other supported Python.
@@ -26,11 +28,11 @@ OTHER_PYTHONS ?= $(filter-out $(shell $(PYTHON) -c 'import sys; print("%d.%d" % 
 CORE_REQUIREMENTS := requests>=2.28 jinja2>=3.1 urllib3>=1.26 pytest>=8 hypothesis>=6.100 numpy
 CORE_TESTS := tests/test_corpus.py tests/test_corpus_influxd.py tests/test_encoder.py tests/test_properties.py \
 	tests/test_validate.py tests/test_retry.py tests/test_client_faults.py tests/test_client_servers.py \
-	tests/test_templating.py tests/test_client_hostile.py
+	tests/test_templating.py tests/test_decoder.py tests/test_fast_paths.py tests/test_client_hostile.py
 
-.PHONY: test servers lint typecheck pytest pytest-oldest pytest-pythons bench demo clean
+.PHONY: test servers celery-servers browser lint typecheck pytest pytest-oldest pytest-pythons bench demo clean
 
-test: servers lint typecheck pytest pytest-oldest pytest-pythons
+test: servers celery-servers browser lint typecheck pytest pytest-oldest pytest-pythons
 
 servers:
 	@if ! command -v influxd >/dev/null || ! command -v victoria-metrics >/dev/null; then \
@@ -39,10 +41,35 @@ servers:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q victoria-metrics influxdb; \
 	fi
 
+# The Celery tests (tests/test_celery_backfill.py) run Redis, the broker, and
+# PostgreSQL, the metadata database, from Debian's packages, on ports of their own.
+celery-servers:
+	@if ! command -v redis-server >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q redis-server postgresql; \
+	fi
+
+# The UI tests (tests/test_ui.py) drive Debian's Chromium through its chromedriver
+# with Selenium; no browser is downloaded.
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium chromium-driver; \
+	fi
+
+# An editable install leaves plugins/<dist>.egg-info, where Airflow (plugins/ is on
+# its path) finds the package a second time: its airflow.plugins entry point then
+# counts as a duplicate plugin, an import error in the UI, and Airflow 3.3's task
+# runtime stops loading the plugins after it (OpenLineage's among them).
+NO_EGG_INFO := rm -rf plugins/*.egg-info
+
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench,celery]'
+	$(NO_EGG_INFO)
 	touch $@
 
 lint: $(BIN)/.installed
@@ -53,18 +80,19 @@ typecheck: $(BIN)/.installed
 	$(BIN)/mypy --strict -p influxdb_write.line_protocol -p influxdb_write.client
 	$(BIN)/mypy plugins/influxdb_write tests bench scripts
 
-pytest: servers $(BIN)/.installed
+pytest: servers celery-servers browser $(BIN)/.installed
 	$(BIN)/python -m pytest
 
 $(OLDEST)/bin/.installed: pyproject.toml
 	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
 	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
 	$(OLDEST)/bin/python -m pip install --quiet -e '.[test]' 'apache-airflow==$(OLDEST_AIRFLOW)' $(OLDEST_PINS)
+	$(NO_EGG_INFO)
 	touch $@
 
 pytest-oldest: servers $(OLDEST)/bin/.installed
 	$(OLDEST)/bin/python -m pytest tests/test_hook.py tests/test_operator.py tests/test_sample_dags.py tests/test_import_cost.py \
-		tests/test_operator_interrupts.py
+		tests/test_operator_interrupts.py tests/test_lineage.py tests/test_plugin.py tests/test_operator_input.py
 
 pytest-pythons: servers
 	scripts/pytest-pythons.sh "$(OTHER_PYTHONS)" "$(CORE_REQUIREMENTS)" $(CORE_TESTS)

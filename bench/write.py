@@ -4,8 +4,9 @@ Usage (from the repository root, after ``make test``):
 
     .venv/bin/python bench/write.py [--records 1000000] [--repeat 3]
 
-Each measurement runs in its own Python process, so its peak memory
-(``ru_maxrss``) is its own. The records come from a generator in both
+Each measurement runs in its own Python process against a fresh
+VictoriaMetrics, so its peak memory (``ru_maxrss``) is its own and the server
+holds exactly what that run wrote. The records come from a generator in both
 clients, so the input itself is never held in memory.
 
 - records: 1,000,000 records (3 tags, 6 mixed fields) encoded, batched (5,000
@@ -16,6 +17,10 @@ clients, so the input itself is never held in memory.
   ``InfluxDBWriteClient.write(bucket, file)``, against a bare ``requests`` loop
   that posts the same 5,000-line gzip (level 1) batches: the practical limit.
 
+The clock stops when the client has returned (for the official client: when
+closing its ``WriteApi`` has sent the last batch). After every run the server
+is asked how many samples it holds, which must be every field of every record.
+The modes take turns, so a change in the machine's load hits all of them alike.
 Medians of ``--repeat`` runs.
 """
 
@@ -24,7 +29,9 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,16 +47,25 @@ sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "tests"), str(ROOT / "bench")]
 from encode import make_records  # noqa: E402
 
 BATCH = 5_000
+START = 1_700_000_000_000_000_000  # first record's time, ns; one record per millisecond
+TEMPLATES = 1_000
+MEASUREMENT = "service_metrics"
 
 
 def generate(count: int) -> Iterator[dict[str, Any]]:
     """``count`` records cycling through 1,000 realistic ones, each with its own time.
 
     Cheap to produce (a shallow copy each), so the clients' own work dominates."""
-    templates = make_records(1_000)
-    start = 1_700_000_000_000_000_000
+    templates = make_records(TEMPLATES)
     for index in range(count):
-        yield dict(templates[index % 1_000], time=start + index * 1_000_000)
+        yield dict(templates[index % TEMPLATES], time=START + index * 1_000_000)
+
+
+def expected_samples(count: int) -> int:
+    """Samples VictoriaMetrics stores for ``generate(count)``: one per field of each record."""
+    fields = [len(record["fields"]) for record in make_records(TEMPLATES)]
+    cycles, rest = divmod(count, TEMPLATES)
+    return cycles * sum(fields) + sum(fields[:rest])
 
 
 def run_ours_records(url: str, count: int, path: str) -> int:
@@ -64,6 +80,10 @@ def run_official_records(url: str, count: int, path: str) -> int:
 
     errors: list[Any] = []
     with InfluxDBClient(url=url, token="token", org="org", enable_gzip=True) as client:
+        # Batches are cut by count only: the flush interval is far longer than
+        # a batch takes to fill. Leaving the ``with`` block closes the WriteApi,
+        # which sends the last, partial batch and returns once every batch has
+        # been written (polling every 0.1 s; part of the official client's time).
         options = WriteOptions(batch_size=BATCH, flush_interval=60_000)
         with client.write_api(
             write_options=options, error_callback=lambda conf, data, exc: errors.append(exc)
@@ -122,19 +142,57 @@ def child(mode: str, url: str, count: int, path: str) -> None:
     lines = MODES[mode](url, count, path)
     seconds = time.perf_counter() - began
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak, "lines": lines}))
+    print(json.dumps({"seconds": seconds, "peak_mb": peak, "lines": lines}), flush=True)
+    # The work is done and reported. Exit without the interpreter's shutdown,
+    # which joins every thread-pool thread: the official WriteApi leaves one
+    # behind that sleeps until its last batch's flush-interval timer is due
+    # (60 s after that batch opened) although the timer was cancelled.
+    os._exit(0)
 
 
-def measure(mode: str, url: str, count: int, path: str) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", mode, "--url", url, "--records", str(count), "--file", path],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
-    if result["lines"] != count:
-        raise RuntimeError(f"{mode} wrote {result['lines']} lines, not {count}")
+def stored_samples(url: str, count: int) -> int:
+    """Samples VictoriaMetrics holds for the ``count`` records written to it."""
+    import requests
+
+    requests.get(f"{url}/internal/force_flush", timeout=60).raise_for_status()
+    first = START // 1_000_000_000 - 1  # the window (first, last] holds every record's time
+    last = START // 1_000_000_000 + count // 1_000 + 1
+    response = requests.get(
+        f"{url}/api/v1/query",
+        params={
+            "query": f'sum(count_over_time({{__name__=~"{MEASUREMENT}_.+"}}[{last - first}s]))',
+            "time": str(last),
+        },
+        timeout=300,
+    )
+    response.raise_for_status()
+    result = response.json()["data"]["result"]
+    return int(result[0]["value"][1]) if result else 0
+
+
+def measure(mode: str, folder: Path, count: int, path: str) -> dict[str, float]:
+    # tests/ is on sys.path at run time; "mypy bench" alone does not see it
+    from servers import start_victoria_metrics  # type: ignore[import-not-found, unused-ignore]
+
+    data = folder / "victoria-metrics"
+    data.mkdir()
+    server = start_victoria_metrics(data)
+    try:
+        command = [sys.executable, __file__, "--child", mode, "--url", server.url]
+        done = subprocess.run(
+            [*command, "--records", str(count), "--file", path], capture_output=True, text=True
+        )
+        if done.returncode:
+            raise RuntimeError(f"{mode} failed with exit status {done.returncode}:\n{done.stderr}")
+        result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+        if result["lines"] != count:
+            raise RuntimeError(f"{mode} wrote {result['lines']} lines, not {count}")
+        samples, expected = stored_samples(server.url, count), expected_samples(count)
+        if samples != expected:
+            raise RuntimeError(f"{mode}: the server holds {samples} samples, not {expected}")
+    finally:
+        server.stop()
+        shutil.rmtree(data)
     return result
 
 
@@ -154,22 +212,24 @@ def main() -> None:
         return
 
     from influxdb_write.line_protocol import encode_records
-    from servers import start_victoria_metrics
 
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "data.lp"
-        with path.open("w", encoding="utf-8") as f:
-            for line in encode_records(generate(args.records)):
-                f.write(line + "\n")
-        server = start_victoria_metrics(Path(folder))
-        try:
-            results = {
-                mode: [measure(mode, server.url, args.records, str(path)) for _ in range(args.repeat)]
-                for mode in args.modes.split(",")
-            }
-        finally:
-            server.stop()
-        size_mb = path.stat().st_size / 1e6
+    began = time.perf_counter()
+    modes = args.modes.split(",")
+    results: dict[str, list[dict[str, float]]] = {mode: [] for mode in modes}
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        path = folder / "data.lp"
+        if any(mode.endswith("-file") for mode in modes):
+            with path.open("w", encoding="utf-8") as f:
+                for line in encode_records(generate(args.records)):
+                    f.write(line + "\n")
+        size_mb = path.stat().st_size / 1e6 if path.exists() else 0.0
+        setup = time.perf_counter() - began
+        for _ in range(args.repeat):
+            for mode in modes:
+                results[mode].append(measure(mode, folder, args.records, str(path)))
+    wall = time.perf_counter() - began
+    timed = sum(r["seconds"] for runs in results.values() for r in runs)
 
     def med(mode: str, key: str) -> float:
         return statistics.median(r[key] for r in results[mode])
@@ -198,6 +258,14 @@ def main() -> None:
             f"{args.records / seconds:,.0f} | {med(mode, 'peak_mb'):.0f} MB | "
             f"{ratio:.2f}x of {base.split('-')[0]} |"
         )
+    print(file=sys.stderr)
+    for mode, runs in results.items():
+        print(f"{mode}: " + ", ".join(f"{r['seconds']:.2f} s" for r in runs), file=sys.stderr)
+    print(
+        f"{wall:.1f} s wall clock: {setup:.1f} s writing the file, {timed:.1f} s timed, "
+        f"{wall - setup - timed:.1f} s starting processes and servers and counting samples",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

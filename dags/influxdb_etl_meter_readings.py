@@ -1,33 +1,35 @@
-"""Hourly ETL: electricity meter readings from CSV files into the ``energy`` bucket.
+"""Hourly ETL: electricity meter readings from CSV files into the `energy` bucket.
 
 **Source.** An exporter drops one CSV file per hour (UTC) into a landing
-folder, as ``<landing>/<YYYY-MM-DD>/<HH>.csv``, with the columns
-``time,meter,site,kwh,voltage,status``. The folder is the Airflow Variable
-``meter_landing_dir``; without it, ``data/landing`` beside this file, which
-holds sample files for 2025-01-01 from 00:00 to 06:00 UTC.
+folder, as `<landing>/<YYYY-MM-DD>/<HH>.csv`, with the columns
+`time,meter,site,kwh,voltage,status`. The folder is the Airflow Variable
+`meter_landing_dir`; without it, `data/landing` beside this file, which holds
+sample files for 2025-01-01 from 00:00 to 06:00 UTC.
 
 **Each run:**
 
-1. ``wait_for_files`` waits (a sensor in reschedule mode, so it holds no
-   worker slot) until every hourly file of the run's data interval has landed.
-2. ``load_readings`` reads those files and keeps exactly the rows whose time is
-   inside the data interval ``[start, end)``. A malformed row, or a row in the
+1. `wait_for_files` waits (a sensor in reschedule mode, so it holds no worker
+   slot) until every hourly file of the run's data interval has landed.
+2. `load_readings` reads those files and keeps exactly the rows whose time is
+   inside the data interval `[start, end)`. A malformed row, or a row in the
    wrong hour's file, fails the task naming the file and line; then nothing is
    written.
-3. ``@task.influxdb_write`` writes the rows as points at second precision and
+3. `@task.influxdb_write` writes the rows as points at second precision and
    emits an asset event for the bucket that carries the write summary;
-   ``influxdb_write_summary`` runs on it.
+   `influxdb_write_summary` runs on it.
 
 **Idempotent.** Every point carries its own time from the file, and InfluxDB
 keeps one point per series and time. A re-run or a backfill of an hour rewrites
 the same points; it never adds copies.
 
 Load the sample day: six hourly runs, each named by its interval's start. The
-scheduler runs a backfill only while the DAG is unpaused::
+scheduler runs a backfill only while the DAG is unpaused:
 
-    airflow dags unpause influxdb_etl_meter_readings
-    airflow backfill create --dag-id influxdb_etl_meter_readings \\
-        --from-date 2025-01-01T00:00:00+00:00 --to-date 2025-01-01T05:00:00+00:00
+```sh
+airflow dags unpause influxdb_etl_meter_readings
+airflow backfill create --dag-id influxdb_etl_meter_readings \\
+    --from-date 2025-01-01T00:00:00+00:00 --to-date 2025-01-01T05:00:00+00:00
+```
 """
 
 from __future__ import annotations

@@ -1,18 +1,18 @@
 """Every 10 minutes: check HTTP endpoints in parallel, then write all results in one request.
 
-This shows collecting from upstream tasks. ``check`` is mapped over the targets,
-one task instance per target, and each returns a record. ``summarize`` returns
-a line of line protocol. One ``InfluxDBWriteOperator`` collects both with
-``xcom_from`` and writes them to the ``monitoring`` bucket in one request, once
+This shows collecting from upstream tasks. `check` is mapped over the targets,
+one task instance per target, and each returns a record. `summarize` returns a
+line of line protocol. One `InfluxDBWriteOperator` collects both with
+`xcom_from` and writes them to the `monitoring` bucket in one request, once
 every check has finished.
 
 The records have no time of their own. The operator stamps them with the run's
 data interval end, so a retry or a re-run rewrites the same points.
 
-The targets are the ``targets`` param, a map of name to URL. By default they are
+The targets are the `targets` param, a map of name to URL. By default they are
 the InfluxDB and Airflow API servers of the docker-compose quickstart; trigger
 the DAG with other targets from the UI form. A target that is down is a result
-(``up=false``), not a task failure.
+(`up=false`), not a task failure.
 """
 
 from __future__ import annotations

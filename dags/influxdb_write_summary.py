@@ -1,7 +1,8 @@
-"""Runs after each write to the ``energy`` bucket and logs what was written.
+"""Runs after each write to the `energy` bucket and logs what was written.
 
-It is scheduled on the bucket's asset, ``influxdb://influxdb_write_default/energy``.
-``influxdb_etl_meter_readings`` emits an event on that asset when its write
+It is scheduled on the bucket's asset, `influxdb://<host>:<port>/energy`, with
+the server of the connection `influxdb_write_default`.
+`influxdb_etl_meter_readings` emits an event on that asset when its write
 succeeds, and the event's extra is the write summary: lines, batches, bytes
 before and after gzip, retries and seconds. A manual run of this DAG has no
 triggering event, so it reads the latest event on the asset instead.

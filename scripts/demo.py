@@ -46,7 +46,9 @@ def main() -> int:
                 print(run.stdout[-4000:], run.stderr[-4000:], sep="\n")
                 print(f"The DAG run failed (exit code {run.returncode}); its output is above.")
                 return 1
-            wrote = re.search(r"Wrote \d+ lines to '\w+' in [\d.]+s", run.stdout)
+            # The write client's summary line: "Wrote 36 lines to 'energy' in 1 batch (...) in 0.1s"
+            summary = r"Wrote [\d,]+ lines? to '\w+' in [\d,]+ batch(?:es)? \([^)]*\) in [\d.]+s"
+            wrote = re.search(summary, run.stdout)
             print(f"The DAG run succeeded. {wrote.group() if wrote else ''}")
             show(influxd)
         finally:

@@ -31,6 +31,8 @@ AIRFLOW_SERVICES = {
     "airflow-triggerer",
     "airflow-init",
     "airflow-cli",
+    "airflow-worker",
+    "flower",
 }
 _VARIABLE = re.compile(r"\$\$|\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)")
 
@@ -59,23 +61,30 @@ def compose(env: dict[str, str] | None = None) -> dict[str, Any]:
 
 def test_services_follow_the_official_file() -> None:
     services = compose()["services"]
-    assert set(services) == AIRFLOW_SERVICES | {"postgres", "influxdb"}
+    assert set(services) == AIRFLOW_SERVICES | {"postgres", "redis", "influxdb"}
     images = {name: service["image"] for name, service in services.items()}
     assert len({images[name] for name in AIRFLOW_SERVICES}) == 1
     for name in AIRFLOW_SERVICES:
         assert services[name]["build"] == "."
         assert services[name]["user"] in ("50000:0", "0:0")
         env = services[name]["environment"]
-        assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
         assert env["AIRFLOW_CONFIG"] == "/opt/airflow/config/airflow.cfg"
-    for name in ("postgres", "influxdb"):
+    for name in ("postgres", "redis", "influxdb"):
         assert re.fullmatch(r"[\w./-]+:\d[\w.-]*", images[name]), (
             f"{name} image is not pinned: {images[name]}"
         )
     assert services["influxdb"]["image"].startswith("influxdb:2.")
     commands = {str(services[name].get("command")) for name in AIRFLOW_SERVICES}
-    assert {"api-server", "scheduler", "dag-processor", "triggerer"} <= commands
+    assert {
+        "api-server",
+        "scheduler",
+        "dag-processor",
+        "triggerer",
+        "celery worker",
+        "celery flower",
+    } <= commands
 
 
 def test_healthchecks_order_the_start() -> None:
@@ -92,11 +101,53 @@ def test_healthchecks_order_the_start() -> None:
             else:
                 assert (target, rule["condition"]) == ("airflow-init", "service_completed_successfully")
     for name in AIRFLOW_SERVICES:
-        assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
-        assert services[name]["depends_on"]["influxdb"]["condition"] == "service_healthy"
+        for server in ("postgres", "redis", "influxdb"):
+            assert services[name]["depends_on"][server]["condition"] == "service_healthy", (name, server)
     for name in AIRFLOW_SERVICES - {"airflow-init", "airflow-cli"}:
         assert services[name]["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
-    assert services["airflow-scheduler"]["depends_on"]["airflow-apiserver"]["condition"] == "service_healthy"
+    for name in ("airflow-scheduler", "airflow-worker"):
+        assert services[name]["depends_on"]["airflow-apiserver"]["condition"] == "service_healthy"
+
+
+def test_celery_workers_scale_and_reach_redis_and_postgres() -> None:
+    """The CeleryExecutor as in the official file: every Airflow service finds the
+    broker and the result backend, and ``--scale airflow-worker=N`` can start N
+    workers (a fixed container name or a published host port would refuse a second)."""
+    services = compose()["services"]
+    for name in AIRFLOW_SERVICES:
+        env = services[name]["environment"]
+        assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://:@redis:6379/0"
+        database = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        assert database == "postgresql+psycopg2://airflow:airflow@postgres/airflow"
+        assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == f"db+{database}"
+    assert "6379" in {str(port) for port in services["redis"]["expose"]}
+    assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert "ports" not in services["redis"]
+
+    worker = services["airflow-worker"]
+    assert "container_name" not in worker and "ports" not in worker
+    assert 'inspect ping -d "celery@${HOSTNAME}"' in worker["healthcheck"]["test"][1]
+    # dumb-init passes SIGTERM to the worker alone, which then finishes its running tasks.
+    assert worker["environment"]["DUMB_INIT_SETSID"] == "0"
+    assert services["flower"]["profiles"] == ["flower"]
+
+
+def test_local_executor_remains_an_option() -> None:
+    services = compose({"AIRFLOW_EXECUTOR": "LocalExecutor"})["services"]
+    assert {services[name]["environment"]["AIRFLOW__CORE__EXECUTOR"] for name in AIRFLOW_SERVICES} == {
+        "LocalExecutor"
+    }
+    assert "--scale airflow-worker=0" in COMPOSE.read_text()
+
+
+def test_init_creates_the_pool_of_the_backfill_dag() -> None:
+    """The backfill DAG's tasks wait forever in a pool that does not exist."""
+    (pool,) = re.findall(
+        r'^POOL = "(\w+)"$', (ROOT / "dags" / "influxdb_backfill_archive.py").read_text(), re.M
+    )
+    for env, slots in (({}, "4"), ({"INFLUXDB_WRITE_POOL_SLOTS": "12"}, "12")):
+        script = compose(env)["services"]["airflow-init"]["command"][1]
+        assert f'airflow pools set {pool} "{slots}" ' in script
 
 
 def test_every_mounted_path_and_referenced_file_exists() -> None:

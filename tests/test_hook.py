@@ -6,9 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
@@ -274,3 +277,55 @@ def _airflow_version() -> tuple[int, int]:
 
     major, minor = airflow.__version__.split(".")[:2]
     return int(major), int(minor)
+
+
+class _BucketsAPI(BaseHTTPRequestHandler):
+    """``GET /api/v2/buckets`` of an InfluxDB 2.x, for one bucket; records what it was asked."""
+
+    asked: ClassVar[list[tuple[str, str]]] = []
+
+    def do_GET(self) -> None:
+        self.asked.append((self.path, self.headers.get("Authorization", "")))
+        body = json.dumps({"buckets": [{"id": "b1d", "orgID": "o1d", "name": "metrics"}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def buckets_api() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BucketsAPI)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("api", ["v1", "v3"])
+def test_no_bucket_link_where_influxdb_has_no_bucket_page(monkeypatch: pytest.MonkeyPatch, api: str) -> None:
+    conn = {
+        "conn_type": "influxdb_write",
+        "host": "http://127.0.0.1:9",
+        "password": TOKEN,
+        "extra": {"api": api},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_LINK", json.dumps(conn))
+    assert InfluxDBWriteHook("link").bucket_url("metrics") is None
+
+
+def test_bucket_link_opens_the_bucket_page_of_influxdb_2(
+    monkeypatch: pytest.MonkeyPatch, buckets_api: str, fault: FaultServer
+) -> None:
+    conn = {"conn_type": "influxdb_write", "host": buckets_api, "password": TOKEN, "extra": {"org": "acme"}}
+    monkeypatch.setenv("AIRFLOW_CONN_LINK", json.dumps(conn))
+    assert InfluxDBWriteHook("link").bucket_url("metrics") == f"{buckets_api}/orgs/o1d/load-data/buckets/b1d"
+    assert _BucketsAPI.asked[-1] == ("/api/v2/buckets?name=metrics&org=acme", f"Token {TOKEN}")
+    # A server that does not answer the lookup: the link opens its home page.
+    monkeypatch.setenv("AIRFLOW_CONN_LINK", json.dumps({**conn, "host": fault.url}))
+    assert InfluxDBWriteHook("link").bucket_url("metrics") == fault.url

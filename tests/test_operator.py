@@ -80,7 +80,7 @@ def test_every_source_lands(airflow_env: dict[str, str], influxd: InfluxDB1) -> 
         xcoms = db.execute("SELECT task_id, key, value FROM xcom WHERE dag_id = 'iw_sources'").fetchall()
         rendered = db.execute("SELECT rendered_fields FROM rendered_task_instance_fields").fetchall()
     links = {task: json.loads(value) for task, key, value in xcoms if key == "_link_InfluxDBBucketLink"}
-    assert links["records"] == influxd.url  # v1 servers have no bucket page: the server's URL
+    assert links["records"] == ""  # InfluxDB 1.x has no bucket page: no link (the UI shows none)
     returned = {task: json.loads(value) for task, key, value in xcoms if key == "return_value"}
     assert returned["path"]["lines"] == 2 and set(returned["path"]) == {
         "bucket",
@@ -91,12 +91,14 @@ def test_every_source_lands(airflow_env: dict[str, str], influxd: InfluxDB1) -> 
         "retries",
         "seconds",
         "skipped",
+        "empty",
         "dry_run",
     }
     assert all(TOKEN not in str(row) for row in xcoms + rendered)
     assert any("living room" in str(row) for row in rendered)
     ((uri, extra),) = rows
-    assert uri == "influxdb://influxdb_write_default/iw_sources"
+    # The asset names the server and the bucket, not the connection id.
+    assert uri == f"influxdb://{influxd.url.removeprefix('http://')}/iw_sources"
     summary = json.loads(extra)
     assert summary["lines"] == 1 and summary["bucket"] == "iw_sources" and summary["batches"] == 1
 
@@ -151,8 +153,9 @@ def test_validate_off_sends_everything_and_reports_the_server_verdict(
     run = run_dag(airflow_env, "iw_off", "2024-03-01")
     output = output_of(run)
     assert run.returncode != 0
-    assert "PartialWriteError: HTTP 400 writing lines 1-4" in output
-    assert "line 2: " in output and "line 4: " in output
+    assert "PartialWriteError: the server rejected 2 line(s) or record(s):" in output
+    assert "line_protocol, line 2: invalid field format: 'bad line here'" in output
+    assert "line_protocol, line 4: invalid number: 'good,n=3 v=NaN'" in output
     # InfluxDB 1.x stores the valid lines of a partial write.
     assert sorted(r["n"] for r in influxd.rows("SELECT * FROM good", "iw_off")) == ["1", "2"]
 

@@ -21,8 +21,8 @@ from influxdb_write.line_protocol import (
 from influxdb_write.line_protocol.encoder import _fieldsets
 from influxdb_write.line_protocol.precision import time_range
 
-# Names: any text without control characters that does not end in a backslash.
-printable = st.characters(codec="utf-8", min_codepoint=0x20).filter(lambda c: c != "\x7f")
+# Names: any text without control characters or byte-order marks that does not end in a backslash.
+printable = st.characters(codec="utf-8", min_codepoint=0x20).filter(lambda c: c not in "\x7f\ufeff")
 name = st.text(printable, min_size=1, max_size=12).filter(lambda s: not s.endswith("\\"))
 measurement = name.filter(lambda s: not s.startswith("#"))
 tag_key = name.filter(lambda s: s not in {"_measurement", "_field", "time"})
@@ -73,7 +73,9 @@ def test_encode_then_parse_round_trips(case: tuple[dict[str, Any], str]) -> None
 @settings(max_examples=300, deadline=None)
 @given(st.lists(records(), min_size=1, max_size=20))
 def test_many_records_keep_order_and_line_numbers(cases: list[tuple[dict[str, Any], str]]) -> None:
-    batch = [record for record, _ in cases]  # every precision's range lies inside ns
+    # Every precision's range lies inside ns. Each record gets a measurement of its
+    # own: a field given two types within one measurement is a conflict validate reports.
+    batch = [{**record, "measurement": f"{record['measurement']}{i}"} for i, (record, _) in enumerate(cases)]
     text = "\n".join(encode_records(batch))
     assert validate(text) == []
     parsed = list(parse_lines(text))
@@ -116,16 +118,6 @@ def test_validate_never_crashes_and_agrees_with_parse(text: str) -> None:
     except ValueError:
         parsed_ok = False
     assert (errors == []) == parsed_ok
-
-
-@settings(max_examples=2000, deadline=None)
-@given(st.text(st.sampled_from(' "=,\\\nmvs1#t'), min_size=1, max_size=30))
-def test_cheap_string_check_is_sound(text: str) -> None:
-    from influxdb_write.line_protocol.decoder import _opens_string, _strings_close
-
-    line = text.split("\n")[0]
-    if line and _strings_close(line):
-        assert not _opens_string(line)
 
 
 @settings(max_examples=300, deadline=None)

@@ -4,9 +4,11 @@ what landed."""
 
 from __future__ import annotations
 
+import ast
 import csv
 import importlib.util
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -18,6 +20,7 @@ from typing import Any
 import pytest
 
 from airflow_cli import AIRFLOW, airflow_home, json_out, logged_lines, output_of, run_dag
+from influxdb_write.line_protocol import parse_lines
 from servers import InfluxDB1, VictoriaMetrics, free_port
 
 DAGS = Path(__file__).parent.parent / "dags"
@@ -28,6 +31,7 @@ SAMPLE_DAGS = {
     "influxdb_manual_write",
     "influxdb_http_checks",
     "influxdb_write_summary",
+    "influxdb_backfill_archive",
 }
 
 
@@ -78,6 +82,18 @@ def assert_ok(run: Any) -> None:
     assert all(TOKEN not in line for line in logged_lines(run))
 
 
+@pytest.mark.parametrize("path", sorted(DAGS.glob("*.py")), ids=lambda path: path.name)
+def test_dag_docs_are_markdown(path: Path) -> None:
+    """Each sample DAG's docstring is its ``doc_md``, which the UI renders as Markdown:
+    reStructuredText's ``::`` code blocks and double-backtick literals would show as typed."""
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    assert doc and "doc_md=__doc__" in path.read_text(encoding="utf-8")
+    blocks = [line for line in doc.splitlines() if line.rstrip().endswith("::")]
+    assert not blocks, f"{path.name}: reStructuredText code block(s) {blocks}; use a ``` fence"
+    literals = re.findall(r"(?<!`)``[^`]+``(?!`)", doc)
+    assert not literals, f"{path.name}: reStructuredText literal(s) {literals}; use single backticks"
+
+
 def test_sample_dags_parse_without_errors(airflow_env: dict[str, str]) -> None:
     assert json_out(airflow_env, "dags", "list-import-errors", "-l") == []
     assert {d["dag_id"] for d in json_out(airflow_env, "dags", "list", "-l")} == SAMPLE_DAGS
@@ -96,6 +112,8 @@ def test_etl_writes_exactly_its_interval_and_reruns_are_idempotent(
     assert_ok(run_dag(airflow_env, "influxdb_etl_meter_readings", "2025-01-01T05:30:00+00:00"))
     assert landed_readings(influxd) == csv_readings("03", "04")
 
+    # The asset names the server and bucket written, not the connection id.
+    energy = f"influxdb://{influxd.url.removeprefix('http://')}/energy"
     with sqlite3.connect(Path(airflow_env["AIRFLOW_HOME"]) / "airflow.db") as db:
         events = db.execute(
             "SELECT asset.uri, asset_event.extra FROM asset_event "
@@ -103,10 +121,10 @@ def test_etl_writes_exactly_its_interval_and_reruns_are_idempotent(
         ).fetchall()
         queued = db.execute(
             "SELECT asset_dag_run_queue.target_dag_id FROM asset_dag_run_queue "
-            "JOIN asset ON asset.id = asset_dag_run_queue.asset_id "
-            "WHERE asset.uri = 'influxdb://influxdb_write_default/energy'"
+            "JOIN asset ON asset.id = asset_dag_run_queue.asset_id WHERE asset.uri = ?",
+            (energy,),
         ).fetchall()
-    assert [uri for uri, _ in events] == ["influxdb://influxdb_write_default/energy"] * 3
+    assert [uri for uri, _ in events] == [energy] * 3
     assert [json.loads(extra)["lines"] for _, extra in events] == [36, 36, 36]
     assert queued == [("influxdb_write_summary",)]  # the scheduler will run the consumer
 
@@ -116,9 +134,12 @@ def test_etl_writes_exactly_its_interval_and_reruns_are_idempotent(
     assert "energy: 36 lines in 1 batch(es)" in output_of(run)
 
 
-def test_etl_interval_across_files_takes_only_its_rows() -> None:
+def test_etl_interval_across_files_takes_only_its_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     """Intervals need not be whole hours (a custom schedule): each file gives the
     rows inside the interval, and counts the others, which are a neighbour's."""
+    # The DAG's asset names the connection's server, read as the file is imported.
+    conn = {"conn_type": "influxdb_write", "host": "http://influxdb:8086"}
+    monkeypatch.setenv("AIRFLOW_CONN_INFLUXDB_WRITE_DEFAULT", json.dumps(conn))
     spec = importlib.util.spec_from_file_location("etl", DAGS / "influxdb_etl_meter_readings.py")
     assert spec is not None and spec.loader is not None
     etl = importlib.util.module_from_spec(spec)
@@ -160,23 +181,26 @@ def test_etl_bad_row_fails_naming_file_and_line_and_writes_nothing(
 def test_manual_write_lands_what_was_typed(airflow_env: dict[str, str], influxd: InfluxDB1) -> None:
     conf: dict[str, Any] = {
         "measurement": "hand reading",
-        "tags": {"site": "lab, room=2", "by": "Ann"},
-        "fields": {"temp": 21, "note": 'said "ok" \\ fine', "checked": True},
+        "site": "lab, room=2",
+        "sensor": "Ann's =probe",
+        "field": "temp",
+        "value": 21,
+        "note": 'said "ok" \\ fine',
         "time": "2025-02-01T09:30:00Z",
     }
     assert_ok(
         run_dag(airflow_env, "influxdb_manual_write", "2025-02-01T10:00:00+00:00", "-c", json.dumps(conf))
     )
-    # No time given: the point gets the run's logical date.
-    conf = {"measurement": "hand reading", "tags": {"site": "yard"}, "fields": {"temp": 4.5}, "time": None}
+    # No time given: the point gets the run's logical date; no sensor, no tag.
+    conf = {"measurement": "hand reading", "site": "yard", "field": "ok", "value": True, "time": None}
     assert_ok(
         run_dag(airflow_env, "influxdb_manual_write", "2025-02-01T11:00:00+00:00", "-c", json.dumps(conf))
     )
 
     rows = influxd.rows('SELECT * FROM "hand reading"', "manual")
-    assert [(r["time"], r["site"], r["by"], r["temp"], r["note"], r["checked"]) for r in rows] == [
-        (ns("2025-02-01T09:30:00Z"), "lab, room=2", "Ann", 21.0, 'said "ok" \\ fine', True),
-        (ns("2025-02-01T11:00:00Z"), "yard", None, 4.5, None, None),
+    assert [(r["time"], r["site"], r["sensor"], r["temp"], r["note"], r["ok"]) for r in rows] == [
+        (ns("2025-02-01T09:30:00Z"), "lab, room=2", "Ann's =probe", 21.0, 'said "ok" \\ fine', None),
+        (ns("2025-02-01T11:00:00Z"), "yard", None, None, None, True),
     ]
     # 21 typed into the form is a float field, so 21.5 can follow it.
     types = influxd.query('SHOW FIELD KEYS FROM "hand reading"', "manual")[0]["values"]
@@ -184,10 +208,14 @@ def test_manual_write_lands_what_was_typed(airflow_env: dict[str, str], influxd:
 
 
 def test_manual_write_refuses_what_cannot_be_written(airflow_env: dict[str, str], influxd: InfluxDB1) -> None:
-    conf = {"measurement": "refused", "tags": {"site": "ends in \\"}, "fields": {"v": 1}, "time": None}
+    conf = {"measurement": "refused", "site": "ends in \\", "field": "v", "value": 1}
     run = run_dag(airflow_env, "influxdb_manual_write", "2025-02-01T12:00:00+00:00", "-c", json.dumps(conf))
     assert run.returncode != 0
-    assert "tag value 'ends in \\\\' ends with a backslash" in output_of(run)
+    # The task's own error, raised by execute (outside Airflow's "Pre Execute" log group).
+    assert (
+        "TemplateRenderError: line_protocol could not be rendered, so nothing was written: "
+        "ValueError: tag value 'ends in \\\\' ends with a backslash"
+    ) in output_of(run)
     assert influxd.query("SHOW MEASUREMENTS", "manual")[0]["values"] == [["hand reading"]]
 
 
@@ -230,3 +258,58 @@ def test_http_checks_collects_every_mapped_result_in_one_write(
         ).fetchall()
     assert json.loads(returned)["lines"] == 4 and json.loads(returned)["batches"] == 1
     assert sorted(label for (label,) in labels) == ["influxd", "nothing", "victoria"]
+
+
+def test_backfill_writes_each_hourly_file_once_with_one_asset_event(
+    airflow_env: dict[str, str], influxd: InfluxDB1
+) -> None:
+    """The sample archive's day, 2024-12-31, in one process (``airflow dags test``; the
+    Celery tests run it on workers): one mapped write per hourly file, then one asset
+    event for the day. Run twice, it leaves the same points. The day's points are
+    deleted at the end, so other tests find ``meter_reading`` as they expect."""
+    archive = sorted((DAGS / "data" / "archive" / "2024-12-31").glob("*.lp"))
+    assert [path.stem for path in archive] == [f"{hour:02d}" for hour in range(24)]
+    in_files = {
+        (line.time * 1_000_000_000, line.tags["meter"], line.tags["site"], *line.fields.values())
+        for path in archive
+        for line in parse_lines(path.read_text(), precision="s")
+    }
+    columns = ("time", "meter", "site", "kwh", "voltage", "status")
+    day = "time >= '2024-12-31T00:00:00Z' AND time < '2025-01-01T00:00:00Z'"
+    query = f"SELECT {', '.join(columns)} FROM meter_reading WHERE {day}"
+    assert influxd.rows(query, "energy") == []
+    try:
+        for _ in range(2):
+            # A daily run at midnight on 2025-01-01 covers the day before.
+            assert_ok(run_dag(airflow_env, "influxdb_backfill_archive", "2025-01-01T00:00:00+00:00"))
+            rows = influxd.rows(query, "energy")
+            assert {tuple(row[key] for key in columns) for row in rows} == in_files
+            assert len(rows) == len(in_files) == 24 * 36
+    finally:
+        influxd.query(f"DELETE FROM meter_reading WHERE {day}", "energy")
+
+    with sqlite3.connect(Path(airflow_env["AIRFLOW_HOME"]) / "airflow.db") as db:
+        labels = db.execute(
+            "SELECT rendered_map_index FROM task_instance WHERE dag_id = 'influxdb_backfill_archive' "
+            "AND task_id = 'write_partition' AND run_id = (SELECT max(run_id) FROM dag_run "
+            "WHERE dag_id = 'influxdb_backfill_archive')"
+        ).fetchall()
+        extras = db.execute(
+            "SELECT extra FROM asset_event WHERE source_dag_id = 'influxdb_backfill_archive' ORDER BY id"
+        ).fetchall()
+    assert sorted(label for (label,) in labels) == [f"2024-12-31/{path.name}" for path in archive]
+    totals = [json.loads(extra) for (extra,) in extras]
+    assert [(t["partitions"], t["lines"], t["batches"]) for t in totals] == [(24, 864, 24)] * 2
+
+    # The README's backfill command makes one run, for the day 2024-12-31 (a run's
+    # logical date is its interval's start).
+    dates = ["--from-date", "2024-12-31T00:00:00+00:00", "--to-date", "2024-12-31T00:00:00+00:00"]
+    backfill = subprocess.run(
+        [AIRFLOW, "backfill", "create", "--dag-id", "influxdb_backfill_archive", "--dry-run", *dates],
+        env=airflow_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    attempted = backfill.stdout.split("to be attempted:")[1]
+    assert re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+00:00", attempted) == ["2024-12-31 00:00:00+00:00"]

@@ -71,6 +71,11 @@ def test_form_field_matches_the_definition(name: str) -> None:
     extra, spec = EXTRA_BY_NAME[name], CONN_FIELDS[name]
     assert (spec["label"], spec["description"]) == (extra.label, extra.description)
     assert spec["description"] and spec["label"]
+    if extra.kind == "boolean" and extra.default is None:  # not set, true or false: a choice list
+        assert spec["schema"]["type"] == ["string", "null"]
+        assert spec["schema"]["enum"] == [None, "true", "false"]
+        assert extra.parse("false") is False and extra.parse(None) is None
+        return
     assert spec["schema"]["type"] == [extra.kind, "null"]
     if extra.choices:
         assert [value for value in spec["schema"]["enum"] if value is not None] == list(extra.choices)
@@ -87,6 +92,18 @@ def test_form_schema_keeps_its_shape() -> None:
     assert CONN_FIELDS["precision"]["schema"]["enum"] == ["ns", "us", "ms", "s"]
     timeout = {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 60}
     assert CONN_FIELDS["timeout"]["schema"] == timeout
+
+
+@pytest.mark.parametrize("name", [name for name, extra in EXTRA_BY_NAME.items() if extra.choices])
+def test_choice_lists_name_their_unset_choice_in_words(name: str) -> None:
+    """Airflow's form shows a None choice as "null" unless ``values_display`` names it."""
+    extra, schema = EXTRA_BY_NAME[name], CONN_FIELDS[name]["schema"]
+    if None in schema["enum"]:
+        assert schema["values_display"] == {"null": extra.unset_label}
+        assert "null" not in extra.unset_label
+    else:
+        assert "values_display" not in schema
+    assert CONN_FIELDS["region"]["schema"]["values_display"]["null"].startswith("none (")
 
 
 GOOD = [
@@ -222,7 +239,29 @@ def test_unknown_extras_list_the_known_ones() -> None:
         settings(bukcet="b", extra__influxdb_write__colour="red")
     assert str(caught.value) == (
         "unknown connection extra(s) bukcet, colour; known extras: "
-        "region, org, bucket, precision, api, timeout, verify_ssl, gzip_level"
+        "region, org, bucket, precision, api, timeout, verify_ssl, gzip_level, accept_partial, no_sync"
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"api": "v3", "accept_partial": "false", "no_sync": "yes"}, (False, True)),
+        ({"api": "v3"}, (None, None)),
+        ({"api": "v3", "accept_partial": True}, (True, None)),
+    ],
+)
+def test_v3_options(extra: dict[str, Any], expected: tuple[bool | None, bool | None]) -> None:
+    parsed = settings(**extra)
+    assert (parsed.accept_partial, parsed.no_sync) == expected
+
+
+def test_v3_options_are_refused_for_other_apis() -> None:
+    with pytest.raises(ValueError) as caught:
+        settings(accept_partial="false", no_sync=True)
+    assert str(caught.value) == (
+        "accept_partial and no_sync extra(s) apply to api v3 (/api/v3/write_lp) only; "
+        "remove them or set the api extra to v3 (it is v2)"
     )
 
 

@@ -32,7 +32,6 @@ VALID = [
     "m v=1 -9223372036854775806",
     "m v=1  ",
     "m  v=1",
-    "m v=1,v=2",  # last wins (influxd 1.6.7)
     "m,_f=a _field=1",
     "m,t=a\tb v=1",  # control characters are ordinary (influxd 1.6.7)
     "m\r v=1",
@@ -47,6 +46,7 @@ INVALID = [
     ("m v=1,", "expected field key"),
     ("m,t=a, v=1", "expected tag key after comma"),
     ("m,t=a,t=b v=1", "duplicate tag key 't'"),
+    ("m v=1,v=2", "duplicate field key 'v'"),  # influxd 1.6.7 keeps the last one, without a word
     ("m,time=a v=1", "tag key 'time' is reserved"),
     ("m,_field=a v=1", "tag key '_field' is reserved"),
     ("m,_measurement=a v=1", "tag key '_measurement' is reserved"),
@@ -109,7 +109,9 @@ def test_precision_sets_the_time_range() -> None:
 
 def test_bytes_that_are_not_utf8_are_reported_per_line() -> None:
     errors = validate(b"m v=1\nm,t=\xff v=1\nm v=2")
-    assert [(e.line, e.message) for e in errors] == [(2, "column 5: invalid UTF-8")]
+    assert [(e.line, e.message.split(";")[0]) for e in errors] == [
+        (2, "column 5: invalid UTF-8 byte 0xff at byte 10 of the input")
+    ]
 
 
 def test_parse_reads_typed_values() -> None:

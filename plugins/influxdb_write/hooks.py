@@ -70,6 +70,8 @@ class InfluxDBWriteHook(BaseHook):
             "verify": s.verify_ssl,
             "gzip_level": s.gzip_level,
         }
+        if s.api == "v3":
+            options.update(accept_partial=s.accept_partial, no_sync=s.no_sync)
         if s.api == "v1" and s.username:
             options.update(username=s.username, password=s.token)
             token = None
@@ -93,19 +95,42 @@ class InfluxDBWriteHook(BaseHook):
             raise ValueError(
                 f"no bucket: pass bucket= or set the bucket extra of connection {self.influxdb_conn_id!r}"
             )
+        self.report_lineage(target)
         with self.get_client() as client:
             return client.write(target, data, precision=precision or s.precision, org=org or s.org)
 
-    def bucket_url(self, bucket: str) -> str:
-        """A link to the bucket in the InfluxDB UI, best effort.
+    def report_lineage(self, bucket: str) -> None:
+        """Report ``bucket`` on this connection's server as an output of the running task
+        to Airflow's hook lineage collector, so Airflow's lineage and the OpenLineage
+        provider see every write without user code. The asset is
+        ``influxdb://<host>:<port>/<bucket>`` (see :mod:`influxdb_write.assets`). Without
+        a lineage reader installed, Airflow's collector ignores it.
+        """
+        from .assets import asset_uri
 
-        For v2 the bucket's and org's ids are looked up (needs read access to
-        buckets); otherwise, or if that fails, the server's home page.
+        try:
+            from airflow.sdk.lineage import get_hook_lineage_collector
+        except ImportError:  # Airflow 3.0 keeps the collector outside the Task SDK
+            from airflow.lineage.hook import (  # type: ignore[no-redef,import-not-found,unused-ignore]
+                get_hook_lineage_collector,
+            )
+
+        get_hook_lineage_collector().add_output_asset(context=self, uri=asset_uri(self.settings.url, bucket))
+
+    def bucket_url(self, bucket: str) -> str | None:
+        """A link to the bucket in the InfluxDB UI, best effort; ``None`` where there is no such page.
+
+        Only InfluxDB 2.x OSS and Cloud (``api="v2"``) have a UI with bucket pages;
+        InfluxDB 1.x and InfluxDB 3 Core/Enterprise have none. For v2 the bucket's
+        and org's ids are looked up (needs read access to buckets); if that fails,
+        the link opens the InfluxDB UI's home page.
         """
         import requests
 
         s = self.settings
-        if s.api != "v2" or not s.token:
+        if s.api != "v2":
+            return None
+        if not s.token:
             return s.url
         try:
             response = requests.get(

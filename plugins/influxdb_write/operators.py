@@ -10,25 +10,43 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
 
 from .hooks import InfluxDBWriteHook
+from .sources import EmptyInputError, InvalidInputError
 
 if TYPE_CHECKING:
     from .client import InfluxDBWriteClient
+    from .outgoing import Outgoing
     from .sources import Source
 
 log = logging.getLogger(__name__)
 
 VALIDATE_MODES = ("strict", "skip", "off")
+IF_EMPTY = ("warn", "fail")
 DATA_INTERVAL_END = "data_interval_end"
 SHOWN_ERRORS = 20
 
 
-def influxdb_asset(bucket: str, influxdb_conn_id: str = InfluxDBWriteHook.default_conn_name) -> Asset:
-    """The asset for a bucket of a connection: ``influxdb://<conn id>/<bucket>``.
+def influxdb_asset(
+    bucket: str, influxdb_conn_id: str = InfluxDBWriteHook.default_conn_name, *, url: str | None = None
+) -> Asset:
+    """The asset for a bucket on a server: ``influxdb://<host>:<port>/<bucket>``.
 
-    Put it in a task's ``outlets``; the operator attaches the write summary to
-    the asset event as its extra.
+    The server is ``url``, or else the connection's URL, which is read when the
+    DAG file is parsed (pass ``url`` to avoid that lookup). Put the asset in a
+    task's ``outlets``; the operator attaches the write summary to the asset
+    event as its extra. See :mod:`influxdb_write.assets` for why the URI names
+    the server and not the connection.
     """
-    return Asset(uri=f"influxdb://{influxdb_conn_id}/{bucket}")
+    from .assets import asset_uri
+
+    if url is None:
+        try:
+            url = InfluxDBWriteHook(influxdb_conn_id).settings.url
+        except Exception as exc:  # not defined where the DAG is parsed, or not valid
+            raise ValueError(
+                f"influxdb_asset({bucket!r}) names the server of connection {influxdb_conn_id!r}, which is "
+                f"read when the DAG file is parsed: {exc}. Define the connection there, or pass url="
+            ) from exc
+    return Asset(uri=asset_uri(url, bucket))
 
 
 class InfluxDBBucketLink(BaseOperatorLink):
@@ -42,8 +60,8 @@ class InfluxDBBucketLink(BaseOperatorLink):
         return str(XCom.get_value(ti_key=ti_key, key=self.xcom_key) or "")
 
 
-class InvalidInputError(ValueError):
-    """Strict validation found bad lines or records; nothing was written."""
+class TemplateRenderError(ValueError):
+    """A templated field could not be rendered; nothing was written."""
 
 
 class InfluxDBWriteOperator(BaseOperator):
@@ -71,9 +89,14 @@ class InfluxDBWriteOperator(BaseOperator):
         first byte is sent and fails listing every bad line, writing nothing;
         ``"skip"`` drops and reports bad lines; ``"off"`` sends as is.
     :param dry_run: render and validate, log a sample and counts, send nothing.
+    :param if_empty: what a source with no line or record at all (an empty file,
+        a template that renders to nothing, an upstream task that returned
+        nothing) does: ``"warn"`` (default) logs a warning naming it and lists it
+        in the summary's ``empty``; ``"fail"`` fails the task before anything is
+        sent.
 
     Returns (as XCom) a small summary: bucket, lines, batches, bytes,
-    compressed_bytes, retries, seconds, skipped, dry_run. Never the data.
+    compressed_bytes, retries, seconds, skipped, empty, dry_run. Never the data.
     """
 
     template_fields: Sequence[str] = ("bucket", "org", "precision", "line_protocol", "records", "path")
@@ -97,11 +120,14 @@ class InfluxDBWriteOperator(BaseOperator):
         default_time: str | dt.datetime | None = DATA_INTERVAL_END,
         validate: str = "strict",
         dry_run: bool = False,
+        if_empty: str = "warn",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if validate not in VALIDATE_MODES:
             raise ValueError(f"validate={validate!r} is not one of {', '.join(VALIDATE_MODES)}")
+        if if_empty not in IF_EMPTY:
+            raise ValueError(f"if_empty={if_empty!r} is not one of {', '.join(IF_EMPTY)}")
         if isinstance(default_time, str) and default_time != DATA_INTERVAL_END:
             raise ValueError(f"default_time must be {DATA_INTERVAL_END!r}, a datetime or None")
         if (
@@ -123,6 +149,7 @@ class InfluxDBWriteOperator(BaseOperator):
         self.default_time = default_time
         self.validate = validate
         self._dry_run = dry_run  # BaseOperator.dry_run is a method
+        self.if_empty = if_empty
         self._client: InfluxDBWriteClient | None = None  # while writing, for on_kill
 
     # ``path`` is templated as a string, never loaded as a template file even
@@ -145,9 +172,44 @@ class InfluxDBWriteOperator(BaseOperator):
         jinja_env = jinja_env or self.get_template_env()
         for name, function in FILTERS.items():
             jinja_env.filters.setdefault(name, function)
-        if isinstance(content, str) and content is self.path:
-            return jinja_env.from_string(content).render(**context)
-        return super().render_template(content, context, jinja_env, seen_oids)
+        field = next((name for name in self.template_fields if getattr(self, name, None) is content), None)
+        try:
+            if isinstance(content, str) and content is self.path:
+                return jinja_env.from_string(content).render(**context)
+            rendered = super().render_template(content, context, jinja_env, seen_oids)
+            return self._writable_records(rendered) if field == "records" else rendered
+        except Exception as exc:
+            if field is None:  # part of a field: the field's own call records it with the field's name
+                raise
+            # Airflow renders inside the collapsed "Pre Execute" log group and logs the whole
+            # template there; execute() raises this instead, as the task's visible error.
+            if getattr(self, "_render_error", None) is None:
+                self._render_error = TemplateRenderError(
+                    f"{field} could not be rendered, so nothing was written: {type(exc).__name__}: {exc}"
+                )
+                self._render_error.__cause__ = exc
+            return content
+
+    def _writable_records(self, records: Any) -> Any:
+        """The rendered records, each record holding NaN or infinity replaced by a note.
+
+        Airflow stores rendered fields as JSON, which has no NaN: it would fail the
+        task with a message naming neither record nor field. The records are
+        remembered by number instead, and reported like any bad record.
+        """
+        from .sources import not_finite
+
+        self._refused_records = refused = not_finite(records)
+        if not refused:
+            return records
+        listed = [records] if isinstance(records, Mapping) else list(records)
+        return [f"not written: {refused[n]}" if n in refused else r for n, r in enumerate(listed, 1)]
+
+    def _raise_render_error(self) -> None:
+        """Raise the first error of rendering the templated fields, if there was one."""
+        error: TemplateRenderError | None = getattr(self, "_render_error", None)
+        if error is not None:
+            raise error
 
     def _stamp(self, context: Mapping[str, Any], precision: str) -> int | None:
         from .line_protocol import datetime_to_timestamp
@@ -182,7 +244,8 @@ class InfluxDBWriteOperator(BaseOperator):
         if self.line_protocol is not None:
             sources.append(text_source("line_protocol", self.line_protocol))
         if self.records is not None:
-            sources.append(records_source("records", self.records, precision))
+            refused = getattr(self, "_refused_records", None)
+            sources.append(records_source("records", self.records, precision, refused))
         for task_id in self.xcom_from:
             value = context["ti"].xcom_pull(task_ids=task_id)
             sources.extend(xcom_sources(f"XCom of {task_id}", value, precision))
@@ -201,40 +264,68 @@ class InfluxDBWriteOperator(BaseOperator):
             client.abort()
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from .line_protocol import with_default_time
-        from .sources import check
+        from .client import PartialWriteError
 
+        try:
+            return self._write(context)
+        except PartialWriteError as exc:
+            outgoing: Outgoing | None = getattr(self, "_outgoing", None)
+            if outgoing is not None:
+                outgoing.name_rejected(exc)  # in the user's terms: source and its own line or record
+            raise
+
+    def _write(self, context: Any) -> dict[str, Any]:
+        from .client.constants import DEFAULT_MAX_BATCH_BYTES_BY_API
+        from .line_protocol import Decoder
+        from .outgoing import Outgoing
+        from .sources import check_all
+
+        self._raise_render_error()
         hook = InfluxDBWriteHook(self.influxdb_conn_id)
         settings = hook.settings
         bucket = self.bucket or settings.bucket
         if not bucket:
             raise ValueError(f"no bucket: set bucket= or the bucket extra of {self.influxdb_conn_id!r}")
         precision = self.precision or settings.precision
-        context["ti"].xcom_push(key=InfluxDBBucketLink().xcom_key, value=hook.bucket_url(bucket))
+        # "" where there is no bucket page: the UI then shows no link (Airflow 3.0 refuses a None XCom).
+        context["ti"].xcom_push(key=InfluxDBBucketLink().xcom_key, value=hook.bucket_url(bucket) or "")
         stamp = self._stamp(context, precision)
         sources = self.sources(context, precision)
 
-        problems = []
-        if self.validate != "off":
-            problems = [p for source in sources for p in check(source, precision)]
-        if problems and self.validate == "strict":
-            shown = "\n".join(f"  {p}" for p in problems[:SHOWN_ERRORS])
-            more = f"\n  ... and {len(problems) - SHOWN_ERRORS} more" if len(problems) > SHOWN_ERRORS else ""
-            raise InvalidInputError(
-                f"{len(problems)} invalid line(s) or record(s); nothing was written:\n{shown}{more}"
+        empty = [source.name for source in sources if source.is_empty()]
+        for name in empty:
+            log.warning("%s is empty: it holds no line or record to write", name)
+        if empty and self.if_empty == "fail":
+            raise EmptyInputError(
+                f"nothing to write in {', '.join(empty)} (if_empty='fail'); nothing was written. Check what "
+                "produces it, or pass if_empty='warn' to let empty input through"
             )
-        bad = {(p.source, p.number) for p in problems}
-        for problem in problems:
-            log.warning("Skipping %s", problem)
+        # Every entry is checked against the largest request the client will send,
+        # less the default time it may get.
+        limit = DEFAULT_MAX_BATCH_BYTES_BY_API[settings.api] - (0 if stamp is None else len(f" {stamp}"))
+
+        def decoder(check: bool = self.validate != "off") -> Decoder:
+            return Decoder(precision=precision, api=settings.api, max_entry_bytes=limit, check=check)
+
+        if self.validate == "strict":
+            checking = decoder()
+            problems, count = check_all(sources, checking, SHOWN_ERRORS)
+            for note in checking.notes:
+                log.warning("%s", note)
+            if count:
+                shown = "\n".join(f"  {p}" for p in problems)
+                more = f"\n  ... and {count - SHOWN_ERRORS} more" if count > SHOWN_ERRORS else ""
+                raise InvalidInputError(
+                    f"{count} invalid line(s) or record(s); nothing was written:\n{shown}{more}"
+                )
+        outgoing = self._outgoing = Outgoing(
+            sources, lambda: decoder(self.validate == "skip"), skip_bad=self.validate == "skip", stamp=stamp
+        )
 
         def entries() -> Iterator[str]:
-            for source in sources:
-                for number, entry in source.entries:
-                    if (source.name, number) in bad:
-                        continue
-                    yield entry if stamp is None else with_default_time(entry, stamp)
+            return iter(outgoing)
 
-        summary: dict[str, Any] = {"bucket": bucket, "skipped": len(problems), "dry_run": self._dry_run}
+        summary: dict[str, Any] = {"bucket": bucket, "skipped": 0, "empty": empty, "dry_run": self._dry_run}
         if self._dry_run:
             sample: list[str] = []
             count = 0
@@ -244,7 +335,9 @@ class InfluxDBWriteOperator(BaseOperator):
                     sample.append(entry)
             log.info("Dry run: %d lines for bucket %r; first ones:\n%s", count, bucket, "\n".join(sample))
             summary.update(lines=count, batches=0, bytes=0, compressed_bytes=0, retries=0, seconds=0.0)
+            summary["skipped"] = outgoing.skipped
             return summary
+        hook.report_lineage(bucket)
         with hook.get_client() as client:
             self._client = client
             try:
@@ -252,7 +345,7 @@ class InfluxDBWriteOperator(BaseOperator):
             finally:
                 self._client = None
         summary.update(result.as_dict())
-        log.info("Wrote %d lines to %r in %.2fs", result.lines, bucket, result.seconds)
+        summary["skipped"] = outgoing.skipped
         for outlet in self.outlets:
             if isinstance(outlet, Asset) and outlet.uri.startswith("influxdb://"):
                 context["outlet_events"][outlet].extra = dict(summary)

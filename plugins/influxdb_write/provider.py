@@ -3,7 +3,8 @@
 Airflow 3.2+ builds the connection form from ``conn-fields`` and
 ``ui-field-behaviour`` below; 3.0 and 3.1 ask the hook, which serves the same
 definitions. The extras' fields come from :data:`influxdb_write.settings.EXTRA_BY_NAME`,
-the definitions the connection parser uses too.
+the definitions the connection parser uses too. ``asset-uris`` registers the
+``influxdb://`` scheme of :mod:`influxdb_write.assets`.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "password": "API token",
         "login": "Username (InfluxDB 1.x only)",
     },
+    # Airflow 3 draws placeholders for the standard fields only; the extras' examples
+    # are in their descriptions.
     "placeholders": {
         "host": "http://localhost:8086",
         "password": "an InfluxDB API token",
-        "org": "my-org",
-        "bucket": "my-bucket",
     },
 }
 
@@ -40,6 +41,14 @@ def get_provider_info() -> dict[str, Any]:
         "versions": [__version__],
         "task-decorators": [
             {"name": "influxdb_write", "class-name": "influxdb_write.decorators.influxdb_write_task"}
+        ],
+        "asset-uris": [
+            {
+                "schemes": ["influxdb"],
+                "handler": "influxdb_write.assets.sanitize_uri",
+                "factory": "influxdb_write.assets.create_asset",
+                "to_openlineage_converter": "influxdb_write.assets.convert_asset_to_openlineage",
+            }
         ],
         "connection-types": [
             {

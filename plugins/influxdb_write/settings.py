@@ -60,6 +60,8 @@ class Extra:
     exclusive_minimum: float | None = None
     maximum: float | None = None
     unit: str = ""
+    # What the form's choice list shows for "not set" (Airflow draws None as "null").
+    unset_label: str = "not set"
     # A check of the parsed value by the module that owns the rule; it raises
     # ValueError with that module's documented message, before ``choices`` is checked.
     check: Callable[[Any], object] | None = field(default=None, repr=False, compare=False)
@@ -106,10 +108,20 @@ class Extra:
         return value
 
     def conn_field(self) -> dict[str, Any]:
-        """The ``conn-fields`` entry that Airflow 3.2+ draws the form field from."""
-        schema: dict[str, Any] = {"type": [self.kind, "null"]}
-        if self.choices:
-            schema["enum"] = [*([None] if self.default is None else []), *self.choices]
+        """The ``conn-fields`` entry that Airflow 3.2+ draws the form field from.
+
+        A boolean without a default means "the server decides" when unset; Airflow
+        draws booleans as switches, which cannot be left unset, so such an extra is
+        offered as a choice of not set, true and false.
+        """
+        tri_state = self.kind == "boolean" and self.default is None
+        schema: dict[str, Any] = {"type": ["string" if tri_state else self.kind, "null"]}
+        choices = ("true", "false") if tri_state else self.choices
+        if choices:
+            schema["enum"] = [*([None] if self.default is None else []), *choices]
+            if self.default is None:
+                # The labels of the choice list; JSON has no null keys, and Airflow's form looks up "null".
+                schema["values_display"] = {"null": self.unset_label}
         for key, bound in (
             ("minimum", self.minimum),
             ("exclusiveMinimum", self.exclusive_minimum),
@@ -167,19 +179,20 @@ EXTRA_BY_NAME: dict[str, Extra] = {
         Extra(
             "region",
             "InfluxDB Cloud region",
-            "Sets the URL for InfluxDB Cloud; leave empty when URL is set.",
+            "Sets the URL for InfluxDB Cloud; leave it at 'none' when the URL field is set.",
             choices=tuple(REGIONS),
+            unset_label="none (the URL field says where InfluxDB is)",
             check=region_url,
         ),
         Extra(
             "org",
             "Organization",
-            "Org name (InfluxDB 2.x OSS needs it; Cloud takes it from the token).",
+            "Org name, such as my-org. InfluxDB 2.x OSS needs it; Cloud takes it from the token.",
         ),
         Extra(
             "bucket",
             "Default bucket",
-            "Bucket written when a task names none (v1: database or database/rp).",
+            "Bucket written when a task names none, such as my-bucket (v1 and v3: database, or database/rp).",
         ),
         Extra(
             "precision",
@@ -220,8 +233,26 @@ EXTRA_BY_NAME: dict[str, Extra] = {
             minimum=0,
             maximum=9,
         ),
+        Extra(
+            "accept_partial",
+            "Accept partial writes (v3)",
+            "api v3 only. Empty: the server's default, true (valid lines of a batch are written). "
+            "False: a batch with a bad line writes nothing.",
+            kind="boolean",
+            unset_label="not set (the server's default, true)",
+        ),
+        Extra(
+            "no_sync",
+            "Answer before the WAL is durable (v3)",
+            "api v3 only. Empty: the server's default, false. True: faster, but a write the server "
+            "confirmed can be lost if it crashes.",
+            kind="boolean",
+            unset_label="not set (the server's default, false)",
+        ),
     )
 }
+# Options of the /api/v3/write_lp endpoint; the v1 and v2 endpoints have none of them.
+V3_ONLY = ("accept_partial", "no_sync")
 EXTRAS = tuple(EXTRA_BY_NAME)
 
 
@@ -243,6 +274,8 @@ class ConnectionSettings:
     timeout: float = EXTRA_BY_NAME["timeout"].default
     verify_ssl: bool = EXTRA_BY_NAME["verify_ssl"].default
     gzip_level: int = EXTRA_BY_NAME["gzip_level"].default
+    accept_partial: bool | None = EXTRA_BY_NAME["accept_partial"].default
+    no_sync: bool | None = EXTRA_BY_NAME["no_sync"].default
 
     @classmethod
     def from_parts(
@@ -269,6 +302,12 @@ class ConnectionSettings:
                 f"unknown connection extra(s) {', '.join(unknown)}; known extras: {', '.join(EXTRAS)}"
             )
         values = {name: spec.parse(given.get(name)) for name, spec in EXTRA_BY_NAME.items()}
+        misplaced = [name for name in V3_ONLY if values[name] is not None and values["api"] != "v3"]
+        if misplaced:
+            raise ValueError(
+                f"{' and '.join(misplaced)} extra(s) apply to api v3 (/api/v3/write_lp) only; "
+                f"remove them or set the api extra to v3 (it is {values['api']})"
+            )
         region = values.pop("region")
         if host and host.strip():
             url = _host_url(host.strip(), port)

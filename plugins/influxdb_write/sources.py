@@ -1,35 +1,44 @@
-"""Where an operator's data comes from: named sources of numbered entries, and their checks.
+"""Where an operator's data comes from: named sources, each numbered in its own lines or records.
 
 A source is one input of a task (its ``line_protocol``, its ``records``, one
 upstream XCom, a file) with a name for messages and its entries numbered within
 it, so that an error names the source and the line or record a user can find.
-Loaded when a task runs, not when a DAG file is parsed.
+One :class:`~influxdb_write.line_protocol.Decoder` reads every source of a write,
+so that field types are compared across all of them. Sources are re-read on
+each pass (validation, sending, naming a rejected line), and a file is streamed
+each time, never held. Loaded when a task runs, not when a DAG file is parsed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
-from .line_protocol import LineError, RecordError, encode_records, iter_entries, stream_lines, validate
+from .line_protocol import (
+    Decoder,
+    EntryTooLargeError,
+    InvalidLineError,
+    LineError,
+    RecordError,
+    encode_records,
+)
+
+SHOWN_TEXT = 200
 
 
-@dataclass
-class Source:
-    """One input: its name for messages, its entries as ``(number, entry)``
-    (numbers count lines, or records for record input), and the records that
-    could not be encoded, as ``(number, message)``."""
+class InvalidInputError(ValueError):
+    """Lines or records that cannot be written; with strict validation, nothing was written."""
 
-    name: str
-    entries: Iterable[tuple[int, str]]
-    unit: str = "line"
-    unencodable: tuple[tuple[int, str], ...] = ()
+
+class EmptyInputError(ValueError):
+    """A source holds no line or record, and the task says empty input fails; nothing was written."""
 
 
 @dataclass(frozen=True)
 class Problem:
-    """A bad line or record of a source."""
+    """A bad line or record of a source: ``message`` starts with "line N" or "record N"."""
 
     source: str
     number: int
@@ -39,33 +48,161 @@ class Problem:
         return f"{self.source}, {self.message}"
 
 
+class Item(NamedTuple):
+    """One entry of a source: its line or record number, its text, and what is wrong with it."""
+
+    number: int
+    text: str
+    problem: Problem | None
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= SHOWN_TEXT else text[:SHOWN_TEXT] + "...")
+
+
+@dataclass
+class Source:
+    """One input: a name for messages, and entries numbered in ``unit`` ("line" or "record")."""
+
+    name: str
+    unit: str = "line"
+
+    def items(self, decoder: Decoder, *, errors_only: bool = False) -> Iterator[Item]:
+        """The source's entries, read with ``decoder``: with its ``check``, each carries
+        its problem, and ``errors_only`` gives the bad ones only. Without ``check``,
+        what cannot be sent as it is (a line that is not text or is too large, a
+        record that cannot be encoded) raises :class:`InvalidInputError`."""
+        raise NotImplementedError
+
+    def is_empty(self) -> bool:
+        """Whether the source holds no line or record at all (comments and blank lines aside)."""
+        raise NotImplementedError
+
+
+@dataclass
+class TextSource(Source):
+    """Line protocol text: a rendered template, or what an upstream task returned."""
+
+    text: str = ""
+
+    def data(self) -> Any:
+        return self.text
+
+    def items(self, decoder: Decoder, *, errors_only: bool = False) -> Iterator[Item]:
+        try:
+            for entry in decoder.entries(self.data(), source=self.name, errors_only=errors_only):
+                problem = None if entry.error is None else self.problem(entry.error)
+                yield Item(entry.line, entry.text, problem)
+        except InvalidLineError as exc:  # framing only: a line that is not text cannot be sent as is
+            what = "is too large to send" if isinstance(exc, EntryTooLargeError) else "cannot be sent"
+            raise InvalidInputError(f"{self.problem(exc.error)}; this line {what}") from None
+
+    def problem(self, error: LineError) -> Problem:
+        return Problem(self.name, error.line, f"line {error.line}: {error.message}: {_shown(error.text)}")
+
+    def is_empty(self) -> bool:
+        try:
+            return next(iter(Decoder(check=False).entries(self.data())), None) is None
+        except InvalidLineError:
+            return False
+
+
+@dataclass
+class FileSource(TextSource):
+    """A local file or an Airflow object storage path (``s3://...``), streamed on each read."""
+
+    path: str = ""
+
+    def data(self) -> Any:
+        return _Opened(self.path)
+
+
+class _Opened:
+    """A file, opened when first read and closed once read to the end or dropped."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.stream: Any = None
+
+    def read(self, size: int) -> bytes:
+        if self.stream is None:
+            from airflow.sdk import ObjectStoragePath
+
+            target = ObjectStoragePath(self.path) if "://" in self.path else None
+            self.stream = target.open("rb") if target is not None else open(self.path, "rb")
+        chunk: bytes = self.stream.read(size)
+        if not chunk:
+            self.close()
+        return chunk
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+@dataclass
+class RecordsSource(Source):
+    """Record dicts, encoded one by one, so that each bad record is named and the rest are kept.
+
+    ``refused`` holds records found unwritable before the task ran (NaN or
+    infinity, found when the ``records`` field was rendered), by number.
+    """
+
+    records: list[Any] = field(default_factory=list)
+    precision: str = "ns"
+    refused: dict[int, str] = field(default_factory=dict)
+    unit: str = "record"
+
+    def items(self, decoder: Decoder, *, errors_only: bool = False) -> Iterator[Item]:
+        for number, record in enumerate(self.records, 1):
+            if number in self.refused:
+                problem = Problem(self.name, number, self.refused[number])
+                if not decoder.check:
+                    raise InvalidInputError(f"{problem}; this record cannot be sent")
+                yield Item(number, "", problem)
+                continue
+            try:
+                (line,) = encode_records([record], precision=self.precision)
+            except RecordError as exc:
+                problem = Problem(self.name, number, record_problem(number, exc))
+                if not decoder.check:
+                    raise InvalidInputError(f"{problem}; this record cannot be sent") from None
+                yield Item(number, "", problem)
+                continue
+            found = decoder.check_entry(line, source=self.name, number=number) if decoder.check else None
+            if found is not None:
+                yield Item(number, line, Problem(self.name, number, f"record {number}: {found}"))
+            elif not errors_only:
+                yield Item(number, line, None)
+
+    def is_empty(self) -> bool:
+        return not self.records
+
+
+def record_problem(number: int, error: RecordError) -> str:
+    return f"record {number}: {error.part}: {error.problem}"
+
+
 def text_source(name: str, text: str) -> Source:
-    return Source(name, list(iter_entries(text.split("\n"))))
+    return TextSource(name, text=text)
 
 
-def records_source(name: str, records: Any, precision: str) -> Source:
-    """Records encoded one by one, so that each bad record is named and the rest are kept."""
+def records_source(name: str, records: Any, precision: str, refused: dict[int, str] | None = None) -> Source:
     if isinstance(records, Mapping):
         records = [records]
-    entries: list[tuple[int, str]] = []
-    problems: list[tuple[int, str]] = []
-    for number, record in enumerate(records, 1):
-        try:
-            (line,) = encode_records([record], precision=precision)
-        except RecordError as exc:
-            problems.append((number, f"record {number}: {exc.part}: {exc.problem}"))
-            continue
-        entries.append((number, line))
-    return Source(name, entries, "record", tuple(problems))
+    return RecordsSource(name, records=list(records), precision=precision, refused=dict(refused or {}))
 
 
 def xcom_sources(name: str, value: Any, precision: str) -> list[Source]:
     """An upstream return value: a string, a list of lines, records, or (mapped
-    tasks) a list of any of these."""
+    tasks) a list of any of these. Nothing returned is an empty source."""
     if value is None:
-        return []
+        return [TextSource(name)]
     if isinstance(value, (str, bytes)):
-        text = value.decode("utf-8") if isinstance(value, bytes) else value
+        text = value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
         return [text_source(name, text)]
     if isinstance(value, Mapping):
         return [records_source(name, [value], precision)]
@@ -81,31 +218,46 @@ def xcom_sources(name: str, value: Any, precision: str) -> list[Source]:
 
 
 def path_source(path: str) -> Source:
-    """A local file or an Airflow object storage path (``s3://...``), streamed."""
-    return Source(f"file {path}", _PathEntries(path))
+    return FileSource(f"file {path}", path=path)
 
 
-class _PathEntries:
-    """A file's entries, re-read on each iteration so it can be validated, then sent."""
+def not_finite(records: Any) -> dict[int, str]:
+    """Records holding a NaN or infinite float anywhere, by number (1-based), with
+    the encoder's message naming the field. Airflow cannot store such a rendered
+    field (JSON has no NaN), so these are found before it tries."""
+    listed = [records] if isinstance(records, Mapping) else records
+    if not isinstance(listed, (list, tuple)):
+        return {}
+    found = {}
+    for number, record in enumerate(listed, 1):
+        if _has_non_finite(record):
+            try:
+                list(encode_records([record]))
+            except RecordError as exc:
+                found[number] = record_problem(number, exc)
+            else:  # pragma: no cover - the encoder refuses every NaN it meets
+                found[number] = f"record {number}: holds NaN or infinity"
+    return found
 
-    def __init__(self, path: str) -> None:
-        self.path = path
 
-    def __iter__(self) -> Iterator[tuple[int, str]]:
-        from airflow.sdk import ObjectStoragePath
+def _has_non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, Mapping):
+        return any(_has_non_finite(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_non_finite(item) for item in value)
+    return False
 
-        target = ObjectStoragePath(self.path) if "://" in self.path else None
-        with target.open("rb") if target is not None else open(self.path, "rb") as stream:
-            yield from iter_entries(stream_lines(stream))
 
-
-def check(source: Source, precision: str) -> Iterator[Problem]:
-    """Every bad record and line of ``source``, the first error of each line."""
-    for number, message in source.unencodable:
-        yield Problem(source.name, number, message)
-    for number, entry in source.entries:
-        errors: list[LineError] = validate(entry, precision=precision)
-        if errors:
-            first = errors[0]
-            text = first.text if len(first.text) <= 200 else first.text[:200] + "..."
-            yield Problem(source.name, number, f"{source.unit} {number}: {first.message}: {text!r}")
+def check_all(sources: list[Source], decoder: Decoder, shown: int) -> tuple[list[Problem], int]:
+    """The first ``shown`` problems of all sources, and how many there are in all."""
+    problems: list[Problem] = []
+    count = 0
+    for source in sources:
+        for item in source.items(decoder, errors_only=True):
+            if item.problem is not None:
+                count += 1
+                if len(problems) < shown:
+                    problems.append(item.problem)
+    return problems, count

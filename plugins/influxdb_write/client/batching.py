@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
-from ..line_protocol import encode_records, iter_entries, stream_lines
+from ..line_protocol import DEFAULT_MAX_ENTRY_BYTES, EntryTooLargeError, encode_records, iter_entries
 from .errors import RequestTooLargeError
 
 Data = str | bytes | Iterable[str] | Iterable[Mapping[str, Any]] | IO[str] | IO[bytes]
@@ -48,22 +48,22 @@ def _batch(entries: list[str], numbers: list[int]) -> Batch:
     return Batch(entries, numbers, sum(map(_size, entries)) + len(entries) - 1)
 
 
-def _item_lines(items: Iterable[str | bytes]) -> Iterator[str]:
-    for item in items:
-        text = item.decode("utf-8") if isinstance(item, bytes) else item
-        if text.endswith("\n"):
-            text = text[:-1]
-        yield from text.split("\n")
+class _Framed:
+    """Line protocol input, framed into entries when iterated. :func:`batches` sets
+    ``max_bytes`` first, so that a line too large for any request is skipped unread."""
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+        self.max_bytes = DEFAULT_MAX_ENTRY_BYTES
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        return iter_entries(self.data, max_entry_bytes=self.max_bytes)
 
 
-def numbered_entries(data: Data, *, precision: str) -> Iterator[tuple[int, str]]:
+def numbered_entries(data: Data, *, precision: str) -> Iterable[tuple[int, str]]:
     """``(number, entry)`` for every entry in ``data``, in order."""
-    if isinstance(data, str):
-        return iter_entries(data.split("\n"))
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return iter_entries(bytes(data).decode("utf-8").split("\n"))
-    if hasattr(data, "read"):
-        return iter_entries(stream_lines(data))  # type: ignore[arg-type]
+    if isinstance(data, (str, bytes, bytearray, memoryview)) or hasattr(data, "read"):
+        return _Framed(data)
     if isinstance(data, Mapping):
         return enumerate(encode_records([data], precision=precision), 1)
     items = iter(data)
@@ -74,7 +74,7 @@ def numbered_entries(data: Data, *, precision: str) -> Iterator[tuple[int, str]]
     if isinstance(first, Mapping):
         return enumerate(encode_records(items, precision=precision), 1)  # type: ignore[arg-type]
     if isinstance(first, (str, bytes)):
-        return iter_entries(_item_lines(items))  # type: ignore[arg-type]
+        return _Framed(items)
     raise TypeError(
         f"cannot write items of type {type(first).__name__}; give line protocol "
         "(str, bytes, lines, a file) or record dicts"
@@ -85,6 +85,18 @@ def batches(entries: Iterable[tuple[int, str]], *, max_lines: int, max_bytes: in
     """Group entries into batches of at most ``max_lines`` entries and ``max_bytes``
     bytes. An entry is never split; one larger than ``max_bytes`` raises
     :class:`RequestTooLargeError` naming it."""
+    if isinstance(entries, _Framed):
+        entries.max_bytes = max_bytes
+    try:
+        yield from _batches(entries, max_lines, max_bytes)
+    except EntryTooLargeError as exc:
+        raise RequestTooLargeError(
+            f"line {exc.error.line} is {exc.size} bytes or more, more than max_batch_bytes={max_bytes}; "
+            "no request can carry it"
+        ) from exc
+
+
+def _batches(entries: Iterable[tuple[int, str]], max_lines: int, max_bytes: int) -> Iterator[Batch]:
     texts: list[str] = []
     numbers: list[int] = []
     size = -1

@@ -1,34 +1,42 @@
-"""Parsing and validation of line protocol text.
+"""The streaming decoder: input to numbered entries, checked against every rule.
 
-The grammar is the one InfluxData's reference decoder implements
-(``influxdata/line-protocol`` v2) and its public corpus tests, adjusted where a
-real InfluxDB server reads text differently (the server wins; the cases are
-listed in ``docs/line-protocol.md``):
+One loop reads any input (:mod:`.streams`), frames it into entries (an entry is
+one line, or more when a string value holds raw newlines) and, with ``check``,
+validates each entry against the grammar (:mod:`.grammar`), the size a request
+may carry, and the field types seen earlier in the same write
+(:mod:`.field_types`). Without ``check`` it only frames, as the write client
+needs. The fast paths (:mod:`.fast_path`) skip the parser on common lines.
 
-* only LF ends a line; a CR is an ordinary character, so CRLF line endings
-  make the value before them invalid;
-* control characters are accepted inside names, keys and tag values, as
-  InfluxDB accepts and stores them; spaces, tabs and NULs before the measurement
-  are skipped, and a comment line is ``#`` up to the end of the line;
-* the tag keys ``_measurement``, ``_field`` and ``time`` and the field key
-  ``time`` are rejected, as InfluxDB rejects them;
-* timestamps must lie in InfluxDB's storable range.
+Where an entry goes wrong, the error names the line and column, and decoding
+goes on at the next line: an unclosed quote costs that line only. When a string
+value runs over its line and the entry then fails, the quote that opened it is
+the likely culprit; that line is reported and decoding goes on after it.
 
-An entry normally fits on one line; a string field value may hold raw newlines,
-and then the entry continues on the next line.
+Memory is bounded: input is read in blocks, a line longer than the entry limit
+is skipped unread, and a string value's closing quote is looked for within
+:data:`~.limits.STRING_SCAN_CHARS` characters only.
 """
 
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Iterable, Iterator
+import warnings
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from .encoder import INT64_MAX, INT64_MIN, RESERVED_TAG_KEYS, Unsigned
-from .errors import InvalidLineError, LineError
-from .escaping import shown, unescape_key, unescape_measurement, unescape_string
-from .precision import MAX_NANOSECONDS, MIN_NANOSECONDS, time_range
+from .errors import EntryTooLargeError, InvalidLineError, LineError
+from .fast_path import Shapes, closes_on_its_line, plain_line
+from .field_types import TAG, FieldTypes, kind_of
+from .grammar import NeedMoreText, Parsed, Rules, SyntaxProblem, parse_entry, rules_for
+from .limits import DEFAULT_MAX_ENTRY_BYTES, MAX_ENTRY_BYTES_BY_API
+from .precision import MAX_NANOSECONDS, MIN_NANOSECONDS
+from .streams import BadLine, read_blocks
+
+_BLANK_OR_COMMENT = re.compile(r"[ \t\x00]*(?:#[^\n]*)?\n")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Lines of the fast paths are at most this long, so that no string value, name or
+# series key in them can be over its limit.
+_FAST_LINE_CHARS = 16_000
 
 
 class Line(NamedTuple):
@@ -41,432 +49,381 @@ class Line(NamedTuple):
     time: int | None
 
 
-class _Syntax(Exception):
-    def __init__(self, pos: int, message: str, *, open_string: bool = False) -> None:
-        self.pos = pos
-        self.message = message
-        self.open_string = open_string  # the text ended inside a quoted string
+class Entry(NamedTuple):
+    """One entry of an input: the number of its first line (1-based), its text
+    without the final newline, and with ``check``, what is wrong with it."""
+
+    line: int
+    text: str
+    error: LineError | None = None
 
 
-_MEASUREMENT = re.compile(r"(?:[^, \n\\]|\\[, ]|\\)*")
-_KEY = re.compile(r"(?:[^,= \n\\]|\\[,= ]|\\)*")
-_STRING = re.compile(r'(?:[^"\\]|\\.|\\)*', re.DOTALL)
-_TOKEN = re.compile(r"[^, \n]*")
-_TIME = re.compile(r"[-0-9]*")
-_SPACES = re.compile(r" *")
-_LEADING = re.compile(r"[ \t\x00]*")
-_FLOAT = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z")
-_INT = re.compile(r"-?[0-9]+\Z")
-_UINT = re.compile(r"[0-9]+\Z")
-_BOOLS = {
-    **dict.fromkeys(("t", "T", "true", "True", "TRUE"), True),
-    **dict.fromkeys(("f", "F", "false", "False", "FALSE"), False),
-}
+_new_entry = tuple.__new__  # an Entry without NamedTuple's argument handling, for the hot loop
 
 
-def _end(pattern: re.Pattern[str], text: str, pos: int) -> int:
-    """Where ``pattern``'s match at ``pos`` ends; every pattern used here can match empty."""
-    match = pattern.match(text, pos)
-    assert match is not None
-    return match.end()
+class Decoder:
+    """Frames inputs into entries and, with ``check``, validates them.
 
-
-def _field_value(token: str, pos: int, key: str) -> Any:
-    last = token[-1]
-    if last == "i":
-        if _INT.match(token, 0, len(token) - 1) and INT64_MIN <= int(token[:-1]) <= INT64_MAX:
-            return int(token[:-1])
-        raise _Syntax(pos, f"invalid integer value {shown(token)} for field {shown(key)}")
-    if last == "u":
-        if _UINT.match(token, 0, len(token) - 1) and int(token[:-1]) < 2**64:
-            return Unsigned(int(token[:-1]))
-        raise _Syntax(pos, f"invalid unsigned value {shown(token)} for field {shown(key)}")
-    if _FLOAT.match(token):
-        value = float(token)
-        if value - value == 0.0:
-            return value
-    raise _Syntax(pos, f"invalid number {shown(token)} for field {shown(key)}")
-
-
-def _parse_entry(text: str, pos: int, low: int, high: int) -> tuple[Line | None, int]:
-    """Parse the entry starting at ``pos`` (the start of a line).
-
-    Returns the entry (None for a blank or comment line) and the position just
-    after its end of line. Raises ``_Syntax`` at the first error.
+    One decoder checks every input of one write: field types are compared across
+    all of them. ``precision`` sets the timestamp range, ``api`` the target's
+    rules (``v1`` has no unsigned integers, ...), ``max_entry_bytes`` the size of
+    the largest request (default: the write client's batch limit for ``api``).
+    ``fast=False`` turns off the fast paths (for tests).
     """
-    end = len(text)
-    pos = _end(_LEADING, text, pos)
-    if pos == end:
-        return None, pos
-    char = text[pos]
-    if char == "\n":
-        return None, pos + 1
-    if char == "#":
-        newline = text.find("\n", pos)
-        return None, end if newline < 0 else newline + 1
 
-    stop = _end(_MEASUREMENT, text, pos)
-    if stop == pos:
-        raise _Syntax(pos, f"invalid character {char!r} at start of measurement name")
-    measurement = unescape_measurement(text[pos:stop])
-    pos = stop
+    def __init__(
+        self,
+        *,
+        precision: str = "ns",
+        api: str = "v2",
+        max_entry_bytes: int | None = None,
+        check: bool = True,
+        fast: bool = True,
+        types: FieldTypes | None = None,
+    ) -> None:
+        self.rules = rules_for(precision, api, checks=check)
+        if max_entry_bytes is None:
+            max_entry_bytes = MAX_ENTRY_BYTES_BY_API[api]
+        if max_entry_bytes < 1:
+            raise ValueError("max_entry_bytes must be positive")
+        self.grammar = self.rules._replace(checks=False)  # where an entry ends, whatever the rules
+        self.max_entry_bytes = max_entry_bytes
+        self.check = check
+        self.fast = fast
+        self.types = types if types is not None else FieldTypes()
+        self.shapes = Shapes(precision, min(_FAST_LINE_CHARS, max_entry_bytes // 4))
 
-    tags: dict[str, str] = {}
-    while pos < end and text[pos] == ",":
-        pos += 1
-        if pos == end or text[pos] in " \n":
-            raise _Syntax(pos, "expected tag key after comma")
-        stop = _end(_KEY, text, pos)
-        if stop == pos or stop == end or text[stop] != "=":
-            if stop == pos:
-                raise _Syntax(pos, "empty tag key")
-            raise _Syntax(stop, f"expected '=' after tag key {shown(text[pos:stop])}")
-        key = unescape_key(text[pos:stop])
-        if key in RESERVED_TAG_KEYS:
-            raise _Syntax(pos, f"tag key {shown(key)} is reserved by InfluxDB")
-        if key in tags:
-            raise _Syntax(pos, f"duplicate tag key {shown(key)}")
-        pos = stop + 1
-        stop = _end(_KEY, text, pos)
-        if stop == pos:
-            raise _Syntax(pos, f"expected tag value after tag key {shown(key)}")
-        tags[key] = unescape_key(text[pos:stop])
-        pos = stop
+    @property
+    def notes(self) -> list[str]:
+        """What the checks could not cover (field types past the tracking limit)."""
+        return self.types.notes
 
-    if pos == end or text[pos] != " ":
-        found = "the end of the line" if pos == end or text[pos] == "\n" else repr(text[pos])
-        raise _Syntax(pos, f"expected a space and then fields, found {found}")
-    pos = _end(_SPACES, text, pos)
+    def entries(
+        self, data: Any, *, source: str = "", unit: str = "line", errors_only: bool = False
+    ) -> Iterator[Entry]:
+        """The entries of ``data`` (str, bytes, a file object, or an iterable of lines), in order.
 
-    fields: dict[str, Any] = {}
-    while True:
-        stop = _end(_KEY, text, pos)
-        if stop == pos:
-            raise _Syntax(pos, "expected field key")
-        key = unescape_key(text[pos:stop])
-        if stop == end or text[stop] != "=":
-            raise _Syntax(stop, f"expected '=' after field key {shown(key)}")
-        if key == "time":
-            raise _Syntax(pos, "field key 'time' is reserved by InfluxDB")
-        pos = stop + 1
-        if pos == end:
-            raise _Syntax(pos, f"expected value for field {shown(key)}, found end of input")
-        char = text[pos]
-        if char == '"':
-            stop = _end(_STRING, text, pos + 1)
-            if stop == end:
-                raise _Syntax(pos, f"missing closing quote of string field {shown(key)}", open_string=True)
-            fields[key] = unescape_string(text[pos + 1 : stop])
-            pos = stop + 1
-        elif char in "tTfF":
-            stop = _end(_TOKEN, text, pos)
-            value = _BOOLS.get(text[pos:stop])
-            if value is None:
-                raise _Syntax(pos, f"invalid boolean {shown(text[pos:stop])} for field {shown(key)}")
-            fields[key] = value
-            pos = stop
-        elif char in "-0123456789.":
-            stop = _end(_TOKEN, text, pos)
-            fields[key] = _field_value(text[pos:stop], pos, key)
-            pos = stop
-        elif char in " ,":
-            raise _Syntax(pos, f"missing value for field {shown(key)}")
-        else:
-            stop = _end(_TOKEN, text, pos)
-            raise _Syntax(pos, f"value {shown(text[pos:stop])} of field {shown(key)} has no known type")
-        if pos == end:
-            return Line(0, measurement, tags, fields, None), pos
-        char = text[pos]
-        if char == ",":
-            pos += 1
-            continue
-        if char not in " \n":
-            raise _Syntax(pos, f"unexpected character {char!r} after field {shown(key)}")
-        break
+        Blank and comment lines are skipped; numbers still count them. With
+        ``check``, each entry carries its error or None; ``errors_only`` yields the
+        bad ones only, faster. Without ``check``, a line that is not text raises
+        :class:`InvalidLineError` and one too large :class:`EntryTooLargeError`.
+        ``source`` names the input in messages about other inputs.
+        """
+        blocks = read_blocks(data, max_line_bytes=self.max_entry_bytes)
+        return _Run(self, blocks, self.types.source(source, unit)).entries(errors_only)
 
-    pos = _end(_SPACES, text, pos)
-    timestamp = None
-    stop = _end(_TIME, text, pos)
-    if stop > pos:
-        token = text[pos:stop]
-        ends_well = stop == end or text[stop] in " \n"
-        if not (ends_well and _INT.match(token) and low <= int(token) <= high):
-            newline = text.find("\n", pos)
-            bad = text[pos : end if newline < 0 else newline]
-            raise _Syntax(pos, f"invalid timestamp {shown(bad)}; it must be an integer in {low}..{high}")
-        timestamp = int(token)
-        pos = _end(_SPACES, text, stop)
-    if pos == end:
-        return Line(0, measurement, tags, fields, timestamp), pos
-    if text[pos] == "\n":
-        return Line(0, measurement, tags, fields, timestamp), pos + 1
-    newline = text.find("\n", pos)
-    extra = text[pos : end if newline < 0 else newline]
-    after = "fields" if timestamp is None else "timestamp"
-    raise _Syntax(pos, f"unexpected text {shown(extra)} after the {after}")
+    def check_entry(self, text: str, *, source: str, number: int, unit: str = "record") -> str | None:
+        """What is wrong with one entry, such as an encoded record, or None.
 
-
-def _line_error(text: str, start: int, line_no: int, error: _Syntax) -> LineError:
-    """The LineError for ``error`` in the entry starting at ``start`` on ``line_no``."""
-    line_no += text.count("\n", start, error.pos)
-    line_start = text.rfind("\n", 0, error.pos) + 1 if error.pos > start else start
-    newline = text.find("\n", max(error.pos, start))
-    line_end = len(text) if newline < 0 else newline
-    column = error.pos - line_start + 1
-    message = f"column {column}: {error.message}"
-    if text.endswith("\r", line_start, line_end):
-        message += " (the line ends in a carriage return: convert CRLF line endings to LF)"
-    return LineError(line_no, message, text[line_start:line_end])
-
-
-def _decoded(text: str | bytes) -> tuple[str, list[LineError]]:
-    """Text as str; for bytes, each line that is not UTF-8 is reported and blanked."""
-    if isinstance(text, str):
-        return text, []
-    try:
-        return text.decode("utf-8"), []
-    except UnicodeDecodeError:
-        pass
-    errors = []
-    lines = text.split(b"\n")
-    for index, raw in enumerate(lines):
+        The message has no line or column: the caller names the entry. Its field
+        types count for later conflicts, at ``(source, number)``.
+        """
+        source_id = self.types.source(source, unit)
+        bad = _SURROGATE.search(text) if not text.isascii() else None
+        if bad is not None:
+            return f"lone surrogate {bad.group()!r} at position {bad.start()}: not text UTF-8 can carry"
+        shapes = self.shapes
+        if self.fast and shapes.line is not None and len(text) <= shapes.max_chars and "\n" not in text:
+            if shapes.line.fullmatch(text):
+                return None
         try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            visible = raw.decode("utf-8", "replace")
-            errors.append(LineError(index + 1, f"column {exc.start + 1}: invalid UTF-8", visible))
-            lines[index] = b""
-    return b"\n".join(lines).decode("utf-8"), errors
+            parsed, stop = parse_entry(text, 0, self.rules)
+        except SyntaxProblem as syntax:
+            return syntax.message
+        if parsed is None or stop < len(text):
+            return "not exactly one entry of line protocol"
+        problem = _after_parse(self, parsed, text, 0, source_id, number, learn=self.fast)
+        return None if problem is None else problem[1]
 
 
-def parse_lines(text: str | bytes, *, precision: str = "ns") -> Iterator[Line]:
-    """Parse line protocol into :class:`Line` entries, skipping blank and comment lines.
-
-    Raises :class:`InvalidLineError` at the first invalid line.
-    """
-    decoded, errors = _decoded(text)
-    if errors:
-        raise InvalidLineError(errors[0])
-    low, high = time_range(precision)
-    pos, line_no, end = 0, 1, len(decoded)
-    while pos < end:
-        try:
-            entry, stop = _parse_entry(decoded, pos, low, high)
-        except _Syntax as exc:
-            raise InvalidLineError(_line_error(decoded, pos, line_no, exc)) from None
-        if entry is not None:
-            yield entry._replace(line=line_no)
-        line_no += decoded.count("\n", pos, stop)
-        pos = stop
+def _size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
-_fast_patterns: dict[str, re.Pattern[str]] = {}
-
-
-# Possessive quantifiers (Python 3.11+) never give back what they matched: the
-# fast path then fails sooner and never matches more than without them.
-_P = "+" if sys.version_info >= (3, 11) else ""
-
-
-def _digits_up_to(high: int) -> str:
-    """A regex for the non-negative integers up to ``high`` that need no range check."""
-    width = len(str(high))
-    first = int(str(high)[0])
-    short = f"[0-9]{{1,{width - 1}}}{_P}"
-    return short if first < 2 else f"(?:[1-{first - 1}][0-9]{{{width - 1}}}|{short})"
-
-
-def _fast_line(precision: str) -> re.Pattern[str]:
-    """A regex for the common valid line: names that start plainly and use only the
-    standard escapes, no control characters, numbers short enough to be in range
-    without checking. Every line it matches is valid once its tag section (group
-    1) passes :func:`_plain_tags` and it has no ``time=`` field; any other line
-    goes to the full parser."""
-    pattern = _fast_patterns.get(precision)
-    if pattern is None:
-        plain = r"[^\x00-\x20,=\\\x7f]"
-        name = rf"{plain}+{_P}(?:\\[ ,=]{plain}*{_P})*{_P}"
-        measurement = rf"[^\x00-\x20,=\\#\x7f]{plain}*{_P}(?:\\[ ,]{plain}*{_P})*{_P}"
-        digits = f"[0-9]{{{{1,17}}}}{_P}"
-        exponent = f"(?:[eE][-+]?[0-9]{{{{1,2}}}}{_P})?"
-        fraction = rf"(?:\.[0-9]{{{{0,17}}}}{_P}{exponent}|[eE][-+]?[0-9]{{{{1,2}}}}{_P})"
-        value = (
-            (
-                f"(?:{digits}(?:i|u|{fraction})?|-{digits}(?:i|{fraction})?|-?\\.{digits}{exponent}"
-                f'|"[^"\\\\\\n]*{_P}(?:\\\\["\\\\][^"\\\\\\n]*{_P})*{_P}"'
-                "|true|false|True|False|TRUE|FALSE|t|f|T|F)"
+def _after_parse(
+    decoder: Decoder, parsed: Parsed, text: str, start: int, source_id: int, number: int, *, learn: bool
+) -> tuple[int, str] | None:
+    """The rules an entry is checked against once it parses: its size and its field
+    types. Returns ``(position, message)`` of the first problem, positions as in
+    ``parsed`` (the entry starts at ``start``), or None; a good single line teaches
+    the fast path its shape."""
+    size = _size(text) if len(text) * 4 > decoder.max_entry_bytes else len(text)
+    if size > decoder.max_entry_bytes:
+        what = "entry" if "\n" in text else "line"
+        return start, (
+            f"the {what} is {size} bytes, more than the {decoder.max_entry_bytes} bytes one request may carry"
+        )
+    kinds = {key: kind_of(value) for key, value in parsed.fields.items()}
+    tracked = kinds
+    if parsed.tags and decoder.rules.api == "v3":
+        tracked = {**dict.fromkeys(parsed.tags, TAG), **kinds}
+    conflict = decoder.types.check(parsed.measurement, tracked, source_id, number)
+    if conflict is not None:
+        key, message = conflict
+        fields = list(parsed.fields)
+        return (parsed.field_positions[fields.index(key)] if key in kinds else start), message
+    shapes = decoder.shapes
+    if learn and not shapes.full() and len(text) <= shapes.max_chars and "\n" not in text:
+        if text[:1] not in (" ", "\t", "\x00"):
+            shapes.add(
+                parsed.raw_measurement,
+                parsed.raw_tag_keys,
+                list(zip(parsed.raw_field_keys, kinds.values(), strict=True)),
             )
-            .replace("{{", "{")
-            .replace("}}", "}")
+    return None
+
+
+class _Run:
+    """One pass of a decoder over one input."""
+
+    def __init__(self, decoder: Decoder, items: Iterator[str | BadLine], source_id: int) -> None:
+        self.decoder = decoder
+        self.items = items
+        self.back: list[str | BadLine] = []
+        self.source_id = source_id
+        self.block = ""
+        self.line = 1  # the number of the line that starts at ``pos``
+
+    def pull(self) -> str | BadLine | None:
+        if self.back:
+            return self.back.pop()
+        return next(self.items, None)
+
+    def entries(self, errors_only: bool, pairs: bool = False) -> Iterator[Any]:
+        """Entries, or with ``pairs`` (framing only) ``(line, text)`` tuples."""
+        # The hot loop of every read: locals only, one line per turn.
+        decoder = self.decoder
+        check, fast, shapes = decoder.check, decoder.fast, decoder.shapes
+        run_ahead = errors_only and check and fast
+        new = _new_entry
+        blank_or_comment = _BLANK_OR_COMMENT.match
+        max_chars = shapes.max_chars
+        while (item := self.pull()) is not None:
+            if isinstance(item, BadLine):
+                error = LineError(self.line, item.message, item.text)
+                if check:
+                    yield Entry(self.line, item.text, error)
+                elif item.too_long:
+                    raise EntryTooLargeError(error, size=item.size, limit=decoder.max_entry_bytes)
+                else:
+                    raise InvalidLineError(error)
+                self.line += 1
+                continue
+            self.block = block = item
+            find = block.find
+            pos, end, number = 0, len(block), self.line
+            while pos < end:
+                if run_ahead and shapes.run is not None:
+                    stop = shapes.run.match(block, pos).end()  # type: ignore[union-attr]
+                    if stop > pos:
+                        number += block.count("\n", pos, stop)
+                        pos = stop
+                        if pos == end:
+                            break
+                eol = find("\n", pos)
+                if block[pos] in "\n\t #\x00":
+                    blank = blank_or_comment(block, pos)
+                    if blank is not None:
+                        pos = blank.end()
+                        number += 1
+                        continue
+                if fast:
+                    if check:
+                        line = shapes.line
+                        if line is not None and eol - pos <= max_chars and line.fullmatch(block, pos, eol):
+                            if not errors_only:
+                                yield new(Entry, (number, block[pos:eol], None))
+                            pos = eol + 1
+                            number += 1
+                            continue
+                    elif find('"', pos, eol) < 0 or closes_on_its_line(block, pos, eol):
+                        text = block[pos:eol]
+                        yield (number, text) if pairs else new(Entry, (number, text, None))
+                        pos = eol + 1
+                        number += 1
+                        continue
+                self.line = number
+                entry, pos = self.parse(pos)
+                number = self.line
+                if self.block is not block:
+                    block = self.block
+                    find, end = block.find, len(block)
+                if entry is not None and (entry.error is not None or not errors_only):
+                    yield entry[:2] if pairs else entry
+            self.line = number
+
+    def grow(self, pos: int) -> bool:
+        """Make the text from ``pos`` on at least twice as long, with the blocks that
+        follow; the entry at ``pos`` now starts at 0. False if nothing follows."""
+        parts = [self.block[pos:]]
+        size = wanted = len(parts[0])
+        while size < 2 * wanted:
+            item = self.pull()
+            if item is None:
+                break
+            if isinstance(item, BadLine):
+                self.back.append(item)  # a line that is not text ends any string value before it
+                break
+            parts.append(item)
+            size += len(item)
+        self.block = "".join(parts)
+        return len(parts) > 1
+
+    def parse(self, pos: int) -> tuple[Entry | None, int]:
+        """The entry that starts at ``pos``, through the parser; and where the next starts."""
+        decoder = self.decoder
+        final = False
+        while True:
+            try:
+                parsed, stop = parse_entry(self.block, pos, decoder.rules, final=final)
+                break
+            except NeedMoreText:
+                if len(self.block) - pos > decoder.max_entry_bytes:
+                    return self.too_large(pos)
+                final = not self.grow(pos)
+                pos = 0
+            except SyntaxProblem as syntax:
+                return self.failed(pos, syntax, final)
+        block = self.block
+        if parsed is None:
+            self.line += block.count("\n", pos, stop)
+            return None, stop
+        text = block[pos : stop - 1] if block[stop - 1] == "\n" else block[pos:stop]
+        error = None
+        if decoder.check:
+            problem = _after_parse(decoder, parsed, text, pos, self.source_id, self.line, learn=decoder.fast)
+            if problem is not None:
+                error = self.error_at(pos, problem[0], problem[1])
+        entry = Entry(self.line, text, error)
+        self.line += block.count("\n", pos, stop)
+        return entry, stop
+
+    def failed(self, pos: int, problem: SyntaxProblem, final: bool) -> tuple[Entry, int]:
+        """The entry at ``pos`` does not parse: report it, and say where decoding goes on."""
+        block = self.block
+        if problem.rule:
+            # The entry is well formed: it ends where the grammar says, whatever the rule.
+            try:
+                _, stop = parse_entry(block, pos, self.decoder.grammar, final=final)
+            except NeedMoreText:
+                stop = -1
+            except SyntaxProblem as grammar:
+                problem = grammar
+            else:
+                if stop >= 0:
+                    error = self.error_at(pos, problem.pos, problem.message)
+                    text = block[pos : stop - 1] if block[stop - 1] == "\n" else block[pos:stop]
+                    entry = Entry(self.line, text, error if self.decoder.check else None)
+                    self.line += block.count("\n", pos, stop)
+                    return entry, stop
+        at, message = problem.pos, problem.message
+        if not problem.unclosed and problem.spanning >= 0 and block.find("\n", problem.spanning, at) >= 0:
+            later = self.line + block.count("\n", pos, at)
+            column = at - block.rfind("\n", 0, at)
+            at = problem.spanning
+            message = (
+                f"the string value opened here goes on past the end of the line, and the entry then fails "
+                f"on line {later}, column {column}: {message}; if the string ends on this line, add its "
+                "closing quote"
+            )
+        resume = block.find("\n", at) + 1
+        error = self.error_at(pos, at, message)
+        entry = Entry(self.line, block[pos : resume - 1], error if self.decoder.check else None)
+        self.line += block.count("\n", pos, resume)
+        return entry, resume
+
+    def too_large(self, pos: int) -> tuple[Entry, int]:
+        """An entry still open after more than max_entry_bytes: report its first line."""
+        limit = self.decoder.max_entry_bytes
+        message = (
+            f"the entry starting here goes on for more than {limit} bytes, more than one request may "
+            "carry; a closing quote may be missing"
         )
-        field = f"{name}={value}"
-        timestamp = "-?" + _digits_up_to(time_range(precision)[1])
-        pattern = re.compile(
-            rf" *{_P}{measurement}((?:,{name}={name})*{_P}) +{_P}{field}(?:,{field})*{_P}"
-            rf"(?: +{_P}({timestamp}))? *{_P}"
-        )
-        _fast_patterns[precision] = pattern
-    return pattern
+        error = self.error_at(pos, pos, message)
+        if not self.decoder.check:
+            raise EntryTooLargeError(error, size=len(self.block) - pos, limit=limit)
+        resume = self.block.find("\n", pos) + 1
+        entry = Entry(self.line, self.block[pos : resume - 1], error)
+        self.line += 1
+        return entry, resume
+
+    def error_at(self, pos: int, at: int, message: str) -> LineError:
+        """A LineError at position ``at`` of the entry that starts at ``pos``."""
+        block = self.block
+        line_start = block.rfind("\n", 0, at) + 1 if at > pos else pos
+        line_end = block.find("\n", at)
+        if line_end < 0:
+            line_end = len(block)
+        text = block[line_start:line_end]
+        message = f"column {at - line_start + 1}: {message}"
+        if text.endswith("\r"):
+            message += " (the line ends in a carriage return: convert CRLF line endings to LF)"
+        return LineError(self.line + block.count("\n", pos, at), message, text)
 
 
-def _plain_tags(tags: str) -> bool:
-    """Whether the tag section ``,k=v,k=v`` of a fast-path line has neither a
-    duplicate nor a reserved key. Splitting also at escaped commas can only
-    report a problem that is not there, which sends the line to the full parser."""
-    if not tags:
-        return True
-    keys = [pair.partition("=")[0] for pair in tags[1:].split(",")]
-    return len(set(keys)) == len(keys) and RESERVED_TAG_KEYS.isdisjoint(keys)
+def iter_entries(data: Any, *, max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES) -> Iterator[tuple[int, str]]:
+    """``(line number, entry)`` for every entry of ``data``, framed but not validated.
 
-
-def _check_entry(lines: list[str], index: int, low: int, high: int) -> tuple[LineError | None, int]:
-    """Fully parse the entry that starts on ``lines[index]``.
-
-    Returns its error (or None) and how many further lines the entry took: a
-    string field value with raw newlines continues on the next line that has a
-    quote, so only those lines are tried as possible ends.
+    ``data`` is a str, bytes, a file object or an iterable of lines. An entry whose
+    string value holds raw newlines spans several lines and comes whole, numbered
+    by its first line, so that batching never splits it. Blank and comment lines
+    are skipped (numbers still count them). Invalid entries come as they are; a
+    line that is not text raises :class:`InvalidLineError`, one longer than
+    ``max_entry_bytes`` :class:`EntryTooLargeError`.
     """
-    text = lines[index]
-    taken = 0
-    while True:
-        try:
-            _parse_entry(text, 0, low, high)
-            return None, taken
-        except _Syntax as exc:
-            if exc.open_string:
-                extra = taken + 1
-                while index + extra < len(lines) and '"' not in lines[index + extra]:
-                    extra += 1
-                if index + extra < len(lines):
-                    text = "\n".join(lines[index : index + extra + 1])
-                    taken = extra
-                    continue
-                taken = len(lines) - index - 1
-            return _line_error(text, 0, index + 1, exc), taken
+    decoder = Decoder(check=False, max_entry_bytes=max_entry_bytes)
+    blocks = read_blocks(data, max_line_bytes=max_entry_bytes)
+    return _Run(decoder, blocks, -1).entries(False, pairs=True)
 
 
-def validate(text: str | bytes, *, precision: str = "ns") -> list[LineError]:
+def validate(
+    text: Any, *, precision: str = "ns", api: str = "v2", max_entry_bytes: int | None = None
+) -> list[LineError]:
     """Check line protocol without sending it; return every invalid line (empty if valid).
 
-    Blank lines and ``#`` comment lines are valid. Each error names its 1-based
-    line number, the column and what is wrong. ``precision`` sets the range a
-    timestamp must be in.
+    ``text`` is a str, bytes, a file object or an iterable of lines. Blank lines
+    and ``#`` comment lines are valid. Each error names its 1-based line number,
+    the column and what is wrong. ``precision`` sets the range a timestamp must
+    be in, ``api`` the target's rules, ``max_entry_bytes`` the largest entry
+    (default: the write client's batch limit for ``api``). If field types could
+    not all be tracked, a warning says so.
     """
-    decoded, errors = _decoded(text)
-    fast = _fast_line(precision).fullmatch
-    low, high = time_range(precision)
-    plain_tags: set[str] = set()  # tag sections already checked: series repeat
-    lines = decoded.split("\n")
-    numbered = enumerate(lines)
-    for index, line in numbered:
-        match = fast(line)
-        if match is not None and "time=" not in line:
-            tags = match.group(1)
-            if tags in plain_tags:
-                continue
-            if _plain_tags(tags):
-                if len(plain_tags) >= 100_000:
-                    plain_tags.clear()
-                plain_tags.add(tags)
-                continue
-        error, taken = _check_entry(lines, index, low, high)
-        if error is not None:
-            errors.append(error)
-        for _ in range(taken):
-            next(numbered)
-    errors.sort(key=lambda error: error.line)
+    decoder = Decoder(precision=precision, api=api, max_entry_bytes=max_entry_bytes)
+    errors = [entry.error for entry in decoder.entries(text, errors_only=True) if entry.error is not None]
+    for note in decoder.notes:
+        warnings.warn(note, stacklevel=2)
     return errors
 
 
+def parse_lines(text: Any, *, precision: str = "ns", api: str = "v2") -> Iterator[Line]:
+    """Parse line protocol into :class:`Line` entries, skipping blank and comment lines.
+
+    Raises :class:`InvalidLineError` at the first entry that :func:`validate` reports.
+    """
+    decoder = Decoder(precision=precision, api=api)
+    for entry in decoder.entries(text):
+        if entry.error is not None:
+            raise InvalidLineError(entry.error)
+        parsed, _ = parse_entry(entry.text, 0, decoder.rules)
+        assert parsed is not None
+        yield Line(entry.line, parsed.measurement, parsed.tags, parsed.fields, parsed.time)
+
+
+_ANY_TIME = Rules(MIN_NANOSECONDS, MAX_NANOSECONDS, checks=False)
+
+
 def with_default_time(entry: str, timestamp: int) -> str:
-    """``entry`` with ``timestamp`` appended if it has none. Invalid entries come
-    back unchanged: validation, not this function, reports them."""
-    match = _fast_line("ns").fullmatch(entry)
+    """``entry`` with ``timestamp`` appended if it has none. Entries that do not
+    parse come back unchanged: validation, not this function, reports them."""
+    match = plain_line("ns").fullmatch(entry)
     if match is not None:
         has_time = match.group(2) is not None
     else:
         try:
-            line, _ = _parse_entry(entry, 0, MIN_NANOSECONDS, MAX_NANOSECONDS)
-        except _Syntax:
+            line, _ = parse_entry(entry, 0, _ANY_TIME)
+        except SyntaxProblem:
             return entry
         if line is None:
             return entry
         has_time = line.time is not None
     return entry if has_time else f"{entry.rstrip(' ')} {timestamp}"
-
-
-def _is_blank_or_comment(line: str) -> bool:
-    stripped = line.lstrip(" \t\x00")
-    return not stripped or stripped[0] == "#"
-
-
-def _opens_string(text: str) -> bool:
-    """Whether ``text`` ends inside a string field value, so the entry goes on."""
-    try:
-        _parse_entry(text, 0, MIN_NANOSECONDS, MAX_NANOSECONDS)
-    except _Syntax as exc:
-        return exc.open_string
-    return False
-
-
-def _strings_close(line: str) -> bool:
-    """A cheap sufficient test that every string field value in ``line`` closes on it.
-
-    Holds when the measurement and tags (up to the first space) have no
-    backslash, so that space really ends them. In the fields, a quote right
-    after an unescaped ``=`` can only open a string value, which ends at the
-    next quote not preceded by an odd run of backslashes. False means "not
-    proven", not "open".
-    """
-    if line[0] in " \t\x00":
-        return False
-    space = line.find(" ")
-    if space < 0 or "\\" in line[:space]:
-        return False
-    quote = line.find('"', space)
-    while quote >= 0:
-        if line[quote - 1] != "=" or line[quote - 2] == "\\":
-            return False
-        close = line.find('"', quote + 1)
-        while close >= 0 and line[close - 1] == "\\":
-            inside = line[quote + 1 : close]
-            if (len(inside) - len(inside.rstrip("\\"))) % 2 == 0:
-                break
-            close = line.find('"', close + 1)
-        if close < 0:
-            return False
-        quote = line.find('"', close + 1)
-    return True
-
-
-def iter_entries(lines: Iterable[str], *, first_line: int = 1) -> Iterator[tuple[int, str]]:
-    """Group physical lines into entries: ``(line number, entry)`` in order.
-
-    Blank and comment lines are skipped (numbers still count them). An entry
-    whose string field value holds raw newlines spans several lines and is
-    yielded whole, numbered by its first line, so that batching never splits it.
-    Invalid lines are yielded as they are; validating them is not this function's
-    job. Lines without a quote, the common case, cost one substring test.
-    """
-    fast = _fast_line("ns").fullmatch
-    pending: list[str] = []
-    start = 0
-    for number, line in enumerate(lines, first_line):
-        if pending:
-            pending.append(line)
-            if '"' in line:
-                text = "\n".join(pending)
-                if not _opens_string(text):
-                    yield start, text
-                    pending = []
-            continue
-        if not line or line[0] in " \t\x00#":
-            if _is_blank_or_comment(line):
-                continue
-        if '"' in line and not _strings_close(line) and fast(line) is None and _opens_string(line):
-            pending = [line]
-            start = number
-            continue
-        yield number, line
-    if pending:
-        yield start, "\n".join(pending)

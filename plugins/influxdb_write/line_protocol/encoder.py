@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from .errors import RecordError
-from .escaping import _STRING_TABLE, escape_key, escape_measurement, quote_string, shown
+from .escaping import STRING_TABLE, escape_key, escape_measurement, quote_string, shown
 from .precision import check_precision, datetime_to_timestamp, time_range, time_string_to_timestamp
 
 INT64_MIN = -(2**63)
@@ -172,6 +172,28 @@ class _Bad(ValueError):
         self.part = part
 
 
+def _name_text(key: Any) -> str:
+    """The text a tag or field key is written as (an int key as its digits)."""
+    if isinstance(key, str):
+        return key[:]
+    if isinstance(key, int):
+        return str(int(key))
+    return str(key)
+
+
+def _written_once(keys: list[Any], what: str) -> None:
+    """Refuse two keys of one record that are written as the same text (1 and "1"):
+    the server would keep only one of them."""
+    seen: dict[str, Any] = {}
+    for key in keys:
+        text = _name_text(key)
+        if text in seen:
+            raise _Bad(
+                f"{what} {shown(text)}", f"{what} key {seen[text]!r} and {key!r} are both written as {text}"
+            )
+        seen[text] = key
+
+
 def _build_series(name: Any, tags: Any) -> str:
     """The escaped ``measurement,tag=value,...`` of a record, tags sorted by key."""
     head = _measurements.items.get(name)
@@ -185,7 +207,13 @@ def _build_series(name: Any, tags: Any) -> str:
     if not tags:
         return head
     parts = [head]
-    for key in sorted(tags):
+    try:
+        keys = sorted(tags)
+    except TypeError:  # keys of several types, such as 1 and "2"
+        keys = sorted(tags, key=_name_text)
+    if not all(type(key) is str for key in keys):
+        _written_once([key for key in keys if tags[key] is not None and tags[key] != ""], "tag")
+    for key in keys:
         value = tags[key]
         if value is None or value == "":
             continue
@@ -260,7 +288,7 @@ def _new_fieldset(fields: dict[Any, Any]) -> FieldsEncoder:
 def _compile_fieldset(keys: list[str], kinds: list[type]) -> FieldsEncoder:
     scope: dict[str, Any] = {
         "_BOOL": ("false", "true"),
-        "_TABLE": _STRING_TABLE,
+        "_TABLE": STRING_TABLE,
         "_QUOTE": '"',
         "_BACKSLASH": "\\",
     }
@@ -320,10 +348,13 @@ def _encode_all(
             if text is None:
                 body: list[str] = []
                 append = body.append
+                other_keys = False
                 for key, value in fields.items():
                     if value is None:
                         continue
                     prefix = field_key_get(key) or _field_keys.miss(key)
+                    if type(key) is not str:
+                        other_keys = True
                     kind = type(value)
                     if kind is float:
                         if value - value != 0.0:
@@ -346,6 +377,8 @@ def _encode_all(
                 key = None
                 if not body:
                     raise ValueError("every field value is None; a point needs at least one field")
+                if other_keys:
+                    _written_once([k for k, v in fields.items() if v is not None], "field")
                 text = ",".join(body)
             timestamp = get("time")
             if timestamp is None:

@@ -46,8 +46,23 @@ class LineError:
 
 
 class InvalidLineError(LineProtocolError):
-    """Raised by :func:`parse_lines` at the first line that is not valid line protocol."""
+    """Raised by :func:`parse_lines` at the first line that is not valid line protocol, and
+    where entries are framed without validation, at a line that is not text."""
 
     def __init__(self, error: LineError) -> None:
         self.error = error
         super().__init__(str(error))
+
+
+class EntryTooLargeError(InvalidLineError):
+    """An entry, or a physical line, is larger than one request may carry.
+
+    Raised only where entries are framed without validation (the write client);
+    validation reports it as a :class:`LineError` instead. ``size`` is in bytes,
+    at least; ``limit`` is the largest allowed.
+    """
+
+    def __init__(self, error: LineError, *, size: int, limit: int) -> None:
+        super().__init__(error)
+        self.size = size
+        self.limit = limit

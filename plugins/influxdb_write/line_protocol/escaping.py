@@ -13,20 +13,19 @@ from __future__ import annotations
 
 import re
 
-# Names and keys are part of the series key, which InfluxDB limits to 65,535 bytes.
-MAX_NAME_BYTES = 65_535
-# InfluxDB documents 64 KiB as the string field value limit.
-MAX_STRING_BYTES = 65_536
+from .limits import MAX_NAME_BYTES, MAX_STRING_BYTES
 
 _MEASUREMENT_SPECIAL = re.compile(r"[, ]")
 _KEY_SPECIAL = re.compile(r"[,= ]")
 _STRING_SPECIAL = re.compile(r'["\\]')
-# Control characters cannot be escaped, and servers disagree on how they read them.
-_UNWRITABLE = re.compile(r"[\x00-\x1f\x7f]|\\\Z")
+# Control characters cannot be escaped, and servers disagree on how they read them;
+# a byte-order mark would be stored as part of the name; a lone surrogate is not
+# text that UTF-8 can carry.
+_UNWRITABLE = re.compile(r"[\x00-\x1f\x7f\ufeff\ud800-\udfff]|\\\Z")
 
 _MEASUREMENT_TABLE = str.maketrans({",": "\\,", " ": "\\ "})
 _KEY_TABLE = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ "})
-_STRING_TABLE = str.maketrans({'"': '\\"', "\\": "\\\\"})
+STRING_TABLE = str.maketrans({'"': '\\"', "\\": "\\\\"})
 
 
 def shown(value: object, limit: int = 60) -> str:
@@ -45,6 +44,16 @@ def _check_name(name: str, what: str) -> None:
             raise ValueError(
                 f"{what} {shown(name)} ends with a backslash, which would escape the "
                 "separator after it; remove or replace the trailing backslash"
+            )
+        if char == "\ufeff":
+            raise ValueError(
+                f"{what} {shown(name)} holds a byte-order mark (U+FEFF) at position {bad.start()}, "
+                "which InfluxDB would store as part of the name; remove it"
+            )
+        if "\ud800" <= char <= "\udfff":
+            raise ValueError(
+                f"{what} {shown(name)} holds a lone surrogate ({char!r}) at position {bad.start()}, "
+                "which is not text UTF-8 can carry; was it decoded with errors='surrogateescape'?"
             )
         kind = {"\n": "newline", "\r": "carriage return"}.get(char, "control character")
         raise ValueError(
@@ -82,7 +91,7 @@ def quote_string(value: str) -> str:
         raise ValueError(f"string value is longer than {MAX_STRING_BYTES} bytes (InfluxDB's limit)")
     if _STRING_SPECIAL.search(value) is None:
         return f'"{value}"'
-    return '"' + value.translate(_STRING_TABLE) + '"'
+    return '"' + value.translate(STRING_TABLE) + '"'
 
 
 _MEASUREMENT_ESCAPE = re.compile(r"\\([, ])")

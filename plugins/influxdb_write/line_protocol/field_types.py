@@ -1,0 +1,100 @@
+"""Field type conflicts inside one input, found before anything is sent.
+
+InfluxDB fixes the type of a field (per measurement) when it is first written,
+and refuses a whole batch that gives one field two types, naming no line. So
+the first type seen for each measurement and field key is remembered with the
+place it was seen, and a later entry with another type is reported with both
+places. Memory is bounded by the number of distinct pairs: past
+``limit`` pairs, new ones are no longer tracked, and :attr:`FieldTypes.notes`
+says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .encoder import Unsigned
+from .escaping import shown
+from .limits import MAX_TRACKED_FIELDS
+
+_KINDS = {
+    bool: "a boolean",
+    int: "an integer",
+    Unsigned: "an unsigned integer",
+    float: "a float",
+    str: "a string",
+}
+
+
+TAG = "a tag"  # InfluxDB 3 keeps a table's tags and fields in one set of columns
+
+
+def kind_of(value: Any) -> str:
+    """The InfluxDB type of a parsed field value, as words."""
+    return _KINDS[type(value)]
+
+
+class FieldTypes:
+    """The first type of every (measurement, field key) pair in an input, and where it was seen.
+
+    For InfluxDB 3, tag keys are tracked too, as the type :data:`TAG`.
+
+    Places are ``(source, number)``: the sources are named with :meth:`source`, so
+    that a conflict between two inputs of one write names both.
+    """
+
+    def __init__(self, limit: int = MAX_TRACKED_FIELDS) -> None:
+        self.limit = limit
+        self.notes: list[str] = []
+        self._seen: dict[tuple[str, str], tuple[str, int, int]] = {}
+        self._sources: list[tuple[str, str]] = []
+        self._ids: dict[tuple[str, str], int] = {}
+
+    def source(self, name: str, unit: str = "line") -> int:
+        """Register an input named ``name`` (empty for "this input") whose entries are
+        numbered in ``unit`` ("line" or "record"); returns its id for :meth:`check`,
+        the same for the same name and unit."""
+        named = (name, unit)
+        if named not in self._ids:
+            self._ids[named] = len(self._sources)
+            self._sources.append(named)
+        return self._ids[named]
+
+    def check(
+        self, measurement: str, kinds: Mapping[str, str], source: int, number: int
+    ) -> tuple[str, str] | None:
+        """The first field of this entry whose type conflicts with an earlier one, as
+        ``(field key, message)``, or None; then the entry's new pairs are remembered."""
+        seen = self._seen
+        for key, kind in kinds.items():
+            first = seen.get((measurement, key))
+            if first is not None and first[0] != kind:
+                place = self._place(first[1], first[2], source)
+                if TAG in (kind, first[0]):
+                    why = "InfluxDB 3 keeps the tags and fields of a table in one set of columns (api='v3')"
+                else:
+                    why = "InfluxDB rejects a write that gives one field two types"
+                what = "tag" if kind == TAG else "field"
+                return key, (
+                    f"{what} {shown(key)} of measurement {shown(measurement)} is {kind} here but {first[0]} "
+                    f"{place}; {why}"
+                )
+        for key, kind in kinds.items():
+            pair = (measurement, key)
+            if pair not in seen:
+                if len(seen) >= self.limit:
+                    if not self.notes:
+                        self.notes.append(
+                            f"field types were tracked for the first {self.limit} measurement/field pairs "
+                            "only; type conflicts among later pairs are left to the server"
+                        )
+                    break
+                seen[pair] = (kind, source, number)
+        return None
+
+    def _place(self, source: int, number: int, here: int) -> str:
+        name, unit = self._sources[source] if source < len(self._sources) else ("", "line")
+        if source == here or not name:
+            return f"on {unit} {number}"
+        return f"in {name}, {unit} {number}"

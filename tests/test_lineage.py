@@ -1,0 +1,178 @@
+"""Lineage: the ``influxdb://`` asset scheme, Airflow's hook lineage collector and the
+OpenLineage provider's events, with a real Airflow 3 and a real influxd."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from airflow.sdk import Asset
+
+from airflow_cli import airflow_home, logged_lines, run_dag
+from influxdb_write.assets import asset_uri, convert_asset_to_openlineage, sanitize_uri
+from influxdb_write.operators import influxdb_asset
+from influxdb_write.provider import get_provider_info
+from servers import InfluxDB1
+
+DAGS = Path(__file__).parent.parent / "dags"
+TOKEN = "lineage-token-never-shown-93b"
+
+URIS = [
+    # connection URL, bucket, asset URI
+    ("http://influxdb:8086", "energy", "influxdb://influxdb:8086/energy"),
+    ("http://Influx.Example.com", "energy", "influxdb://influx.example.com:80/energy"),
+    (
+        "https://us-east-1-1.aws.cloud2.influxdata.com",
+        "my bucket",
+        "influxdb://us-east-1-1.aws.cloud2.influxdata.com:443/my%20bucket",
+    ),
+    ("https://example.com:8443/influx", "db/rp", "influxdb://example.com:8443/db/rp"),
+    ("http://[::1]:8086", "energy", "influxdb://[::1]:8086/energy"),
+]
+
+
+@pytest.mark.parametrize(("url", "bucket", "uri"), URIS, ids=[row[2] for row in URIS])
+def test_the_uri_names_the_server_and_the_bucket(url: str, bucket: str, uri: str) -> None:
+    assert asset_uri(url, bucket) == uri
+    assert Asset(uri=uri).uri == uri  # already normal: Airflow's normaliser leaves it alone
+
+
+NORMALISED = [
+    ("influxdb://Influx:8086/energy", "influxdb://influx:8086/energy"),
+    ("influxdb://influx/energy", "influxdb://influx:8086/energy"),  # InfluxDB's port when none is given
+    ("influxdb://influx:8086/energy/", "influxdb://influx:8086/energy"),
+    ("influxdb://10.0.0.5/db/rp#x", "influxdb://10.0.0.5:8086/db/rp"),
+]
+
+
+@pytest.mark.parametrize(("given", "normal"), NORMALISED, ids=[row[0] for row in NORMALISED])
+def test_airflow_normalises_influxdb_uris_with_the_registered_handler(given: str, normal: str) -> None:
+    assert Asset(uri=given).uri == normal
+
+
+REFUSED = [
+    (
+        "influxdb://influxdb_write_default/energy",
+        "'influxdb_write_default' is not a host name (a connection id?",
+    ),
+    ("influxdb://influx:8086", "names no bucket"),
+    ("influxdb://influx:0/energy", "the port must be a number from 1 to 65535"),
+    ("influxdb://influx:8086/energy?org=acme", "takes no query"),
+]
+
+
+@pytest.mark.parametrize(("uri", "message"), REFUSED, ids=[row[0] for row in REFUSED])
+def test_airflow_refuses_what_names_no_server_or_bucket(uri: str, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        Asset(uri=uri)
+    assert message in str(caught.value)
+    with pytest.raises(ValueError):
+        sanitize_uri(urlsplit(uri))
+
+
+def test_influxdb_asset_names_the_server_of_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = {"conn_type": "influxdb_write", "host": "http://Influx:8086", "password": TOKEN}
+    monkeypatch.setenv("AIRFLOW_CONN_INFLUX_PROD", json.dumps(conn))
+    assert influxdb_asset("energy", "influx_prod").uri == "influxdb://influx:8086/energy"
+    assert influxdb_asset("energy", "nowhere", url="https://influx.example.com").uri == (
+        "influxdb://influx.example.com:443/energy"
+    )
+    with pytest.raises(ValueError) as caught:
+        influxdb_asset("energy", "nowhere")
+    assert "names the server of connection 'nowhere', which is read when the DAG file is parsed" in str(
+        caught.value
+    )
+    assert "Define the connection there, or pass url=" in str(caught.value)
+
+
+def test_the_provider_registers_the_scheme() -> None:
+    (entry,) = get_provider_info()["asset-uris"]
+    assert entry == {
+        "schemes": ["influxdb"],
+        "handler": "influxdb_write.assets.sanitize_uri",
+        "factory": "influxdb_write.assets.create_asset",
+        "to_openlineage_converter": "influxdb_write.assets.convert_asset_to_openlineage",
+    }
+
+
+def test_the_openlineage_dataset_is_the_server_and_the_bucket() -> None:
+    pytest.importorskip(
+        "airflow.providers.openlineage", reason="the test extra installs the OpenLineage provider"
+    )
+    dataset = convert_asset_to_openlineage(Asset(uri="influxdb://influx:8086/db/my%20rp"), None)
+    assert (dataset.namespace, dataset.name) == ("influxdb://influx:8086", "db/my rp")
+
+
+# A write through the hook, in a process of its own: the collector is a real one only
+# where a lineage reader (here the OpenLineage provider, given a transport) is installed.
+HOOK_WRITE = """
+import json, sys
+from influxdb_write.hooks import InfluxDBWriteHook
+try:
+    from airflow.sdk.lineage import get_hook_lineage_collector
+except ImportError:
+    from airflow.lineage.hook import get_hook_lineage_collector
+hook = InfluxDBWriteHook("lineage")
+hook.write("hooked value=1 1700000000", bucket="lineage_db", precision="s")
+outputs = get_hook_lineage_collector().collected_assets.outputs
+print(json.dumps([[o.asset.uri, o.count, o.context is hook] for o in outputs]))
+"""
+
+
+def test_every_hook_write_reports_its_target_to_the_collector(tmp_path: Path, influxd: InfluxDB1) -> None:
+    influxd.create("lineage_db")
+    conn = {"conn_type": "influxdb_write", "host": influxd.url, "password": TOKEN, "extra": {"api": "v1"}}
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp_path),
+        "AIRFLOW_CONN_LINEAGE": json.dumps(conn),
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "console"}),
+    }
+    # The package as installed, as Airflow runs it: with pytest's plugins/ first on the
+    # path, a stale egg-info there makes Airflow skip the plugins loaded after ours.
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run(
+        [sys.executable, "-c", HOOK_WRITE], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    server = influxd.url.removeprefix("http://")
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [[f"influxdb://{server}/lineage_db", 1, True]]
+
+
+def test_openlineage_sees_the_sample_dag_write_its_bucket(
+    tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1
+) -> None:
+    """The OpenLineage provider, with a file transport, on ``airflow dags test``: the
+    task's COMPLETE event lists the bucket as its output, with no user code."""
+    pytest.importorskip(
+        "airflow.providers.openlineage", reason="the test extra installs the OpenLineage provider"
+    )
+    influxd.create("lineage_manual")  # the sample DAG tests own the database "manual"
+    events_file = tmp_path_factory.mktemp("openlineage") / "events.jsonl"
+    conn = {"conn_type": "influxdb_write", "host": influxd.url, "password": TOKEN, "extra": {"api": "v1"}}
+    env = airflow_home(
+        tmp_path_factory.mktemp("airflow"),
+        DAGS,
+        conn,
+        AIRFLOW__OPENLINEAGE__TRANSPORT=json.dumps(
+            {"type": "file", "log_file_path": str(events_file), "append": True}
+        ),
+        AIRFLOW__OPENLINEAGE__NAMESPACE="influxdb-write-tests",
+    )
+    conf = {"bucket": "lineage_manual", "measurement": "lineage", "site": "lab", "field": "v", "value": 1}
+    run = run_dag(env, "influxdb_manual_write", "2025-03-01T10:00:00+00:00", "-c", json.dumps(conf))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert all(TOKEN not in line for line in logged_lines(run))
+
+    events = [json.loads(line) for line in events_file.read_text().splitlines()]
+    (complete,) = [
+        e for e in events if e["eventType"] == "COMPLETE" and e["job"]["name"].endswith(".write_point")
+    ]
+    outputs = [(dataset["namespace"], dataset["name"]) for dataset in complete["outputs"]]
+    assert outputs == [(f"influxdb://{influxd.url.removeprefix('http://')}", "lineage_manual")]
+    assert TOKEN not in events_file.read_text()
