@@ -270,7 +270,7 @@ def test_backfill_writes_each_hourly_file_once_with_one_asset_event(
     archive = sorted((DAGS / "data" / "archive" / "2024-12-31").glob("*.lp"))
     assert [path.stem for path in archive] == [f"{hour:02d}" for hour in range(24)]
     in_files = {
-        (line.time * 1_000_000_000, line.tags["meter"], line.tags["site"], *line.fields.values())
+        (int(line.time or 0) * 1_000_000_000, line.tags["meter"], line.tags["site"], *line.fields.values())
         for path in archive
         for line in parse_lines(path.read_text(), precision="s")
     }
