@@ -263,10 +263,10 @@ def test_http_checks_collects_every_mapped_result_in_one_write(
 def test_backfill_writes_each_hourly_file_once_with_one_asset_event(
     airflow_env: dict[str, str], influxd: InfluxDB1
 ) -> None:
-    """The sample archive's day, 2024-12-31, in one process (``airflow dags test``; the
-    Celery tests run it on workers): one mapped write per hourly file, then one asset
-    event for the day. Run twice, it leaves the same points. The day's points are
-    deleted at the end, so other tests find ``meter_reading`` as they expect."""
+    """The sample archive's day, 2024-12-31, in one process (``airflow dags test``;
+    ``test_celery_backfill.py`` runs the DAG on Celery workers, re-runs included): one
+    mapped write per hourly file, then one asset event for the day. The day's points
+    are deleted at the end, so other tests find ``meter_reading`` as they expect."""
     archive = sorted((DAGS / "data" / "archive" / "2024-12-31").glob("*.lp"))
     assert [path.stem for path in archive] == [f"{hour:02d}" for hour in range(24)]
     in_files = {
@@ -279,27 +279,25 @@ def test_backfill_writes_each_hourly_file_once_with_one_asset_event(
     query = f"SELECT {', '.join(columns)} FROM meter_reading WHERE {day}"
     assert influxd.rows(query, "energy") == []
     try:
-        for _ in range(2):
-            # A daily run at midnight on 2025-01-01 covers the day before.
-            assert_ok(run_dag(airflow_env, "influxdb_backfill_archive", "2025-01-01T00:00:00+00:00"))
-            rows = influxd.rows(query, "energy")
-            assert {tuple(row[key] for key in columns) for row in rows} == in_files
-            assert len(rows) == len(in_files) == 24 * 36
+        # A daily run at midnight on 2025-01-01 covers the day before.
+        assert_ok(run_dag(airflow_env, "influxdb_backfill_archive", "2025-01-01T00:00:00+00:00"))
+        rows = influxd.rows(query, "energy")
+        assert {tuple(row[key] for key in columns) for row in rows} == in_files
+        assert len(rows) == len(in_files) == 24 * 36
     finally:
         influxd.query(f"DELETE FROM meter_reading WHERE {day}", "energy")
 
     with sqlite3.connect(Path(airflow_env["AIRFLOW_HOME"]) / "airflow.db") as db:
         labels = db.execute(
-            "SELECT rendered_map_index FROM task_instance WHERE dag_id = 'influxdb_backfill_archive' "
-            "AND task_id = 'write_partition' AND run_id = (SELECT max(run_id) FROM dag_run "
-            "WHERE dag_id = 'influxdb_backfill_archive')"
+            "SELECT rendered_map_index FROM task_instance "
+            "WHERE dag_id = 'influxdb_backfill_archive' AND task_id = 'write_partition'"
         ).fetchall()
         extras = db.execute(
             "SELECT extra FROM asset_event WHERE source_dag_id = 'influxdb_backfill_archive' ORDER BY id"
         ).fetchall()
     assert sorted(label for (label,) in labels) == [f"2024-12-31/{path.name}" for path in archive]
     totals = [json.loads(extra) for (extra,) in extras]
-    assert [(t["partitions"], t["lines"], t["batches"]) for t in totals] == [(24, 864, 24)] * 2
+    assert [(t["partitions"], t["lines"], t["batches"]) for t in totals] == [(24, 864, 24)]
 
     # The README's backfill command makes one run, for the day 2024-12-31 (a run's
     # logical date is its interval's start).
