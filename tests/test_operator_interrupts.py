@@ -72,7 +72,8 @@ def test_sigterm_calls_on_kill_which_abandons_the_write(
     )
     try:
         deadline = time.monotonic() + 120
-        while not hanging.received and time.monotonic() < deadline:
+        # Wait for the write itself: the bucket link's GET comes first.
+        while not [r for r in hanging.received if r.method == "POST"] and time.monotonic() < deadline:
             time.sleep(0.1)
         assert hanging.received, "the task never sent its write"
         signalled = time.monotonic()

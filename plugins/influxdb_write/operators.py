@@ -151,6 +151,7 @@ class InfluxDBWriteOperator(BaseOperator):
         self._dry_run = dry_run  # BaseOperator.dry_run is a method
         self.if_empty = if_empty
         self._client: InfluxDBWriteClient | None = None  # while writing, for on_kill
+        self._killed = False
 
     # ``path`` is templated as a string, never loaded as a template file even
     # when it ends in .lp: it is data to stream, not a template.
@@ -258,6 +259,7 @@ class InfluxDBWriteOperator(BaseOperator):
         execution timeout): abandon the write in progress. No further batch is sent,
         the request in flight is ended, and the log says which lines were confirmed
         written and which were sent without an answer."""
+        self._killed = True  # a write not started yet never starts
         client = self._client
         if client is not None:
             log.warning("Task stopped: abandoning the write to InfluxDB")
@@ -340,6 +342,8 @@ class InfluxDBWriteOperator(BaseOperator):
         hook.report_lineage(bucket)
         with hook.get_client() as client:
             self._client = client
+            if self._killed:
+                client.abort()
             try:
                 result = client.write(bucket, entries(), precision=precision, org=self.org or settings.org)
             finally:

@@ -247,6 +247,8 @@ class InfluxDBWriteClient:
                         f"line {number} is over max_batch_bytes={self.max_batch_bytes}; "
                         "no request can carry it; nothing was sent"
                     )
+        if self._transport.aborted:
+            raise InfluxDBWriteError("the write was aborted before it started; nothing was sent")
         url, params = self._endpoint(bucket, precision, org or self.org)
         run = _Run(bucket)
         self._runs.add(run)
