@@ -34,6 +34,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 
+class Sleeps(list[float]):
+    """A client's ``sleep``: records each retry wait instead of waiting."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
 @dataclass
 class Reply:
     status: int = 204

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from fault_server import FaultServer, Reply
+from fault_server import FaultServer, Reply, Sleeps
 from influxdb_write.client import (
     AuthError,
     InfluxDBWriteClient,
@@ -27,11 +27,6 @@ from servers import free_port
 
 TOKEN = "s3cr3t-T0KEN-value"
 LINES = [f"m,host=h{i} v={i}i {i}" for i in range(1, 11)]
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 def client(server: FaultServer, sleeps: Sleeps | None = None, **options: object) -> InfluxDBWriteClient:

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from fault_server import FaultServer, Reply
+from fault_server import FaultServer, Reply, Sleeps
 from influxdb_write.client import (
     ConnectError,
     InfluxDBWriteClient,
@@ -37,11 +37,6 @@ from servers import free_port
 TOKEN = "h0stile-T0KEN-5ecret"
 LINES = [f"m,host=h{i} v={i}i {i}" for i in range(1, 11)]
 PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 def client(server: FaultServer, **options: object) -> InfluxDBWriteClient:
