@@ -1,6 +1,7 @@
 """Exact line protocol codec and validator. Standard library only.
 
 - :func:`encode_record` / :func:`encode_records`: record dicts to lines.
+- :func:`encode_frame`: pandas, polars and pyarrow frames to lines, vectorized.
 - :func:`validate`: check raw line protocol, every bad line reported.
 - :func:`parse_lines`: read line protocol back into typed values.
 - :class:`Decoder`: the streaming decoder behind both, for inputs read as a stream
@@ -8,30 +9,48 @@
 - :func:`iter_entries`: whole entries of any input, framed without validation.
 """
 
+from .declared_types import FIELD_TYPES
 from .decoder import Decoder, Entry, Line, iter_entries, parse_lines, validate, with_default_time
-from .encoder import Unsigned, encode_field_value, encode_record, encode_records, encode_time
-from .errors import EntryTooLargeError, InvalidLineError, LineError, LineProtocolError, RecordError
+from .encoder import encode_field_value, encode_record, encode_records, encode_time
+from .errors import (
+    EntryTooLargeError,
+    FrameError,
+    InvalidLineError,
+    LineError,
+    LineProtocolError,
+    RecordError,
+    RowError,
+)
+from .frames import FrameLines, FrameMapping, encode_frame, is_frame
 from .limits import DEFAULT_MAX_ENTRY_BYTES, MAX_TRACKED_FIELDS
 from .precision import PRECISIONS, datetime_to_timestamp
+from .values import Unsigned
 
 __all__ = [
     "DEFAULT_MAX_ENTRY_BYTES",
+    "FIELD_TYPES",
     "MAX_TRACKED_FIELDS",
     "PRECISIONS",
     "Decoder",
     "Entry",
     "EntryTooLargeError",
+    "FrameError",
+    "FrameLines",
+    "FrameMapping",
     "InvalidLineError",
     "Line",
     "LineError",
     "LineProtocolError",
     "RecordError",
+    "RowError",
     "Unsigned",
     "datetime_to_timestamp",
     "encode_field_value",
+    "encode_frame",
     "encode_record",
     "encode_records",
     "encode_time",
+    "is_frame",
     "iter_entries",
     "parse_lines",
     "validate",

@@ -18,34 +18,15 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from .declared_types import DeclaredTypeError, check_field_types, declare
 from .errors import RecordError
 from .escaping import STRING_TABLE, escape_key, escape_measurement, quote_string, shown
 from .precision import check_precision, datetime_to_timestamp, time_range, time_string_to_timestamp
-
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
-UINT64_MAX = 2**64 - 1
+from .values import INT64_MAX, INT64_MIN, Unsigned
 
 RESERVED_TAG_KEYS = frozenset({"_measurement", "_field", "time"})
 RECORD_KEYS = frozenset({"measurement", "tags", "fields", "time"})
 _NOT_FINITE = "{} cannot be written: line protocol has no NaN or Inf"
-
-
-class Unsigned(int):
-    """An unsigned 64-bit integer field value, written as ``123u``.
-
-    Plain Python ints are written as signed integers (``123i``); wrap a value in
-    ``Unsigned`` to store it as InfluxDB's unsigned type (InfluxDB 2.x, 3.x, Cloud).
-    """
-
-    def __new__(cls, value: int) -> Unsigned:
-        number = int.__new__(cls, value)
-        if not 0 <= number <= UINT64_MAX:
-            raise ValueError(f"unsigned value {int(number)} is outside 0..{UINT64_MAX}")
-        return number
-
-    def __repr__(self) -> str:
-        return f"Unsigned({int(self)})"
 
 
 class _Cache:
@@ -312,7 +293,10 @@ def _compile_fieldset(keys: list[str], kinds: list[type]) -> FieldsEncoder:
 
 
 def _encode_all(
-    records: Iterable[Mapping[str, Any]], precision: str, naive_tz: _dt.tzinfo | None
+    records: Iterable[Mapping[str, Any]],
+    precision: str,
+    naive_tz: _dt.tzinfo | None,
+    declared: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     # One loop with everything inline: this is the hot path of every write.
     low, high = time_range(precision)
@@ -342,6 +326,12 @@ def _encode_all(
             fields = get("fields")
             if not fields:
                 raise ValueError("no fields; a point needs at least one field")
+            if declared:
+                try:
+                    fields = declare(fields, declared)
+                except DeclaredTypeError as exc:
+                    key = exc.key
+                    raise ValueError(str(exc)) from None
             text = None
             if type(fields) is dict:
                 text = (fieldsets_get(tuple(fields)) or _new_fieldset(fields))(fields)
@@ -402,17 +392,23 @@ _RECORD_KEYS_ISSUPERSET = RECORD_KEYS.issuperset
 
 
 def encode_record(
-    record: Mapping[str, Any], *, precision: str = "ns", naive_tz: _dt.tzinfo | None = None
+    record: Mapping[str, Any],
+    *,
+    precision: str = "ns",
+    naive_tz: _dt.tzinfo | None = None,
+    field_types: Mapping[str, str] | None = None,
 ) -> str:
     """Encode one record into one line of line protocol (no trailing newline).
 
     ``precision`` (``ns``, ``us``, ``ms`` or ``s``) is the unit of an int ``time``
     and the unit datetimes are converted to; it must match the write's precision.
     ``naive_tz`` says which timezone naive datetimes are in; without it they are
-    an error. Raises :class:`RecordError` for anything that cannot be written.
+    an error. ``field_types`` declares the type of fields by key (see
+    :mod:`~influxdb_write.line_protocol.declared_types`). Raises
+    :class:`RecordError` for anything that cannot be written.
     """
     check_precision(precision)
-    return next(_encode_all((record,), precision, naive_tz))
+    return next(_encode_all((record,), precision, naive_tz, check_field_types(field_types)))
 
 
 def encode_field_value(value: Any) -> str:
@@ -436,11 +432,12 @@ def encode_records(
     *,
     precision: str = "ns",
     naive_tz: _dt.tzinfo | None = None,
+    field_types: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     """Encode records lazily, one line each, in order.
 
-    The precision is checked at once; each record is checked as it is reached,
-    and the :class:`RecordError` names its index in ``records``.
+    The precision and ``field_types`` are checked at once; each record is checked
+    as it is reached, and the :class:`RecordError` names its index in ``records``.
     """
     check_precision(precision)
-    return _encode_all(records, precision, naive_tz)
+    return _encode_all(records, precision, naive_tz, check_field_types(field_types))

@@ -29,6 +29,20 @@ class RecordError(LineProtocolError):
         super().__init__(f"record {index}: {part}: {problem}")
 
 
+class RowError(RecordError):
+    """A row of a frame cannot be encoded; ``index`` is its position (0-based, as
+    ``iloc`` counts) in the frame."""
+
+    def __init__(self, index: int, part: str, problem: str) -> None:
+        super().__init__(index, part, problem)
+        self.args = (f"row {index}: {part}: {problem}",)
+
+
+class FrameError(LineProtocolError):
+    """A frame, or how its columns are mapped, cannot be written at all: a column
+    that is missing, of a type line protocol cannot carry, or named twice."""
+
+
 @dataclass(frozen=True)
 class LineError:
     """One invalid line found by :func:`validate`.

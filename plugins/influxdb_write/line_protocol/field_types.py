@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .encoder import Unsigned
 from .escaping import shown
 from .limits import MAX_TRACKED_FIELDS
+from .values import Unsigned
 
 _KINDS = {
     bool: "a boolean",

@@ -32,10 +32,11 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from .encoder import INT64_MAX, INT64_MIN, RESERVED_TAG_KEYS, Unsigned
+from .encoder import RESERVED_TAG_KEYS
 from .escaping import shown, unescape_key, unescape_measurement, unescape_string
 from .limits import KEY_SEPARATOR_BYTES, MAX_KEY_BYTES, MAX_STRING_BYTES, STRING_SCAN_CHARS
 from .precision import time_range
+from .values import INT64_MAX, INT64_MIN, Unsigned
 
 APIS = ("v2", "v1", "v3")
 BOM = "\ufeff"

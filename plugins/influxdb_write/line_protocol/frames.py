@@ -1,0 +1,346 @@
+"""Encoding of DataFrames (pandas, polars, pyarrow) into line protocol, vectorized and exact.
+
+A frame is read in slices of rows. Each slice becomes Arrow arrays (zero-copy
+where the library allows), and whole columns are turned into text by Arrow's
+compute kernels (:mod:`.frame_columns`); no Python code runs per row, except
+for the rare rows those kernels hand over to the record encoder. Every row is
+written exactly as the equivalent record dict is by :func:`encode_records`:
+the same escaping, float text, integer suffixes, time conversion, declared
+types and errors.
+
+Missing values follow the frame libraries' meaning (null; NaN in pandas): a
+missing field value leaves that field out of the row's line, a missing tag
+value leaves the tag out, a missing time leaves the line without one. A row
+with no field value left is not written; :class:`FrameLines` counts such rows
+and lists the first ones, so that callers report them.
+
+The frame libraries are imported only when a frame is given: this module
+imports nothing beyond the standard library until then.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .declared_types import check_field_types
+from .encoder import encode_records
+from .errors import FrameError, RecordError, RowError
+from .escaping import escape_key, escape_measurement, shown
+from .precision import check_precision
+
+SLICE_ROWS = 50_000
+SHOWN_ROWS = 10
+_FRAME_TYPES = {
+    ("pandas", "DataFrame"),
+    ("polars", "DataFrame"),
+    ("polars", "LazyFrame"),
+    ("pyarrow", "Table"),
+    ("pyarrow", "RecordBatch"),
+}
+
+
+def is_frame(value: Any) -> bool:
+    """Whether ``value`` is a pandas or polars DataFrame, a polars LazyFrame or a
+    pyarrow Table or RecordBatch; imports none of these libraries."""
+    kind = type(value)
+    return (kind.__module__.partition(".")[0], kind.__name__) in _FRAME_TYPES
+
+
+@dataclass(frozen=True)
+class FrameMapping:
+    """Which columns of a frame are the measurement, tags, fields and time.
+
+    ``field_columns=None`` means every column that is not a tag, the time or the
+    measurement. ``time_column=None`` takes a pandas ``DatetimeIndex`` as the time,
+    and otherwise leaves lines without a time.
+    """
+
+    measurement: str | None = None
+    measurement_column: Any = None
+    tag_columns: Sequence[Any] = ()
+    field_columns: Sequence[Any] | None = None
+    time_column: Any = None
+    field_types: Mapping[str, str] | None = None
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any] | None) -> FrameMapping:
+        """A mapping from keyword arguments (operator, hook, client), unknown ones refused."""
+        options = dict(options or {})
+        unknown = set(options) - set(FRAME_OPTIONS)
+        if unknown:
+            raise ValueError(f"unknown frame option(s) {', '.join(sorted(unknown))}")
+        if isinstance(options.get("tag_columns"), str):
+            options["tag_columns"] = [options["tag_columns"]]
+        if isinstance(options.get("field_columns"), str):
+            options["field_columns"] = [options["field_columns"]]
+        return cls(**options)
+
+
+FRAME_OPTIONS = (
+    "measurement",
+    "measurement_column",
+    "tag_columns",
+    "field_columns",
+    "time_column",
+    "field_types",
+)
+
+
+@dataclass
+class _Plan:
+    """A mapping checked against a frame's columns, with every key escaped once."""
+
+    measurement: str | None  # escaped, or None when a column holds it
+    raw_measurement: str | None
+    measurement_column: Any
+    tags: list[tuple[Any, str]]  # (column, ",key=") sorted by key, as records sort tags
+    fields: list[tuple[Any, str, str | None]]  # (column, ",key=", declared type)
+    time: Any  # a column, INDEX, or None
+    declared: dict[str, str]
+    precision: str
+    naive_tz: _dt.tzinfo | None
+
+
+INDEX = "<the frame's index>"  # the time column when the time is a pandas DatetimeIndex
+
+
+def _key_text(column: Any) -> str:
+    if isinstance(column, str):
+        return column
+    if isinstance(column, int) and not isinstance(column, bool):
+        return str(column)
+    raise FrameError(f"column name {column!r} is not a string; rename it to use it as a tag or field key")
+
+
+def _plan(
+    columns: list[Any], has_time_index: bool, mapping: FrameMapping, precision: str, naive_tz: Any
+) -> _Plan:
+    present = set(columns)
+    if len(present) != len(columns):
+        twice = sorted({shown(c) for c in columns if columns.count(c) > 1})
+        raise FrameError(f"the frame has several columns named {', '.join(twice)}; rename them")
+
+    def need(column: Any, role: str) -> Any:
+        if column not in present:
+            raise FrameError(
+                f"{role} {column!r} is not a column of the frame (columns: {shown(columns, 200)})"
+            )
+        return column
+
+    if (mapping.measurement is None) == (mapping.measurement_column is None):
+        raise FrameError(
+            "give measurement= (one name for every row) or measurement_column=, not both or neither"
+        )
+    measurement = None
+    if mapping.measurement is not None:
+        try:
+            measurement = escape_measurement(mapping.measurement)
+        except ValueError as exc:
+            raise FrameError(f"measurement: {exc}") from None
+    else:
+        need(mapping.measurement_column, "measurement_column")
+    tags = [need(c, "tag column") for c in mapping.tag_columns]
+    time = None
+    if mapping.time_column is not None:
+        time = need(mapping.time_column, "time_column")
+    elif has_time_index:
+        time = INDEX
+    taken = {mapping.measurement_column, mapping.time_column, *tags} - {None}
+    if mapping.field_columns is None:
+        fields = [c for c in columns if c not in taken]
+    else:
+        fields = [need(c, "field column") for c in mapping.field_columns]
+        both = [c for c in fields if c in taken]
+        if both:
+            raise FrameError(f"column {both[0]!r} is both a field and a tag, the time or the measurement")
+    if not fields:
+        raise FrameError("no field column: a point needs at least one field")
+    if len(set(tags)) != len(tags) or len(set(fields)) != len(fields):
+        raise FrameError("a column is named twice in tag_columns or field_columns")
+    declared = check_field_types(mapping.field_types)
+    field_keys = {_key_text(c) for c in fields}
+    unknown = sorted(set(declared) - field_keys)
+    if unknown:
+        raise FrameError(f"field_types names {', '.join(map(repr, unknown))}, which is not a field column")
+    return _Plan(
+        measurement=measurement,
+        raw_measurement=mapping.measurement,
+        measurement_column=mapping.measurement_column,
+        tags=sorted(((c, _prefix(c, "tag key")) for c in tags), key=lambda t: _key_text(t[0])),
+        fields=[(c, _prefix(c, "field key"), declared.get(_key_text(c))) for c in fields],
+        time=time,
+        declared=declared,
+        precision=precision,
+        naive_tz=naive_tz,
+    )
+
+
+def _prefix(column: Any, what: str) -> str:
+    from .encoder import RESERVED_TAG_KEYS
+
+    key = _key_text(column)
+    if (what == "tag key" and key in RESERVED_TAG_KEYS) or (what == "field key" and key == "time"):
+        raise FrameError(f"{what} {key!r} (column {column!r}) is reserved by InfluxDB; rename the column")
+    try:
+        return "," + escape_key(key, what) + "="
+    except ValueError as exc:
+        raise FrameError(f"column {column!r}: {exc}") from None
+
+
+@dataclass
+class Slice:
+    """The lines of ``count`` rows from row ``start`` on: ``lines[i]`` is row
+    ``start + i``'s line, or None when the row is not written (no field value left,
+    listed in ``empty``; or refused, its :class:`RowError` in ``problems``)."""
+
+    start: int
+    lines: list[str | None]
+    problems: dict[int, RowError] = field(default_factory=dict)
+    empty: list[int] = field(default_factory=list)
+
+
+class FrameLines(Iterator[str]):
+    """The lines of a frame, in row order, one per written row.
+
+    ``rows`` counts the rows read so far, ``rows_without_fields`` those not
+    written because every field value was missing (``first_rows_without_fields``
+    lists the first ones). A row that cannot be written raises :class:`RowError`
+    once the lines before it have been given.
+    """
+
+    def __init__(self, slices: Iterator[Slice]) -> None:
+        self._lines = itertools.chain.from_iterable(self._lists(slices))
+        self.rows = 0
+        self.rows_without_fields = 0
+        self.first_rows_without_fields: list[int] = []
+
+    def __iter__(self) -> Iterator[str]:
+        return self._lines
+
+    def __next__(self) -> str:
+        return next(self._lines)
+
+    def _lists(self, slices: Iterator[Slice]) -> Iterator[list[str]]:
+        for part in slices:
+            self.empty_rows(part.empty)
+            if part.problems:
+                first = min(part.problems)
+                yield [line for line in part.lines[: first - part.start] if line is not None]
+                raise part.problems[first]
+            yield [line for line in part.lines if line is not None] if part.empty else part.lines  # type: ignore[misc]
+            self.rows = part.start + len(part.lines)
+
+    def empty_rows(self, rows: list[int]) -> None:
+        self.rows_without_fields += len(rows)
+        room = SHOWN_ROWS - len(self.first_rows_without_fields)
+        self.first_rows_without_fields.extend(rows[:room])
+
+    def note(self) -> str | None:
+        """A sentence on the rows not written for lack of fields, or None."""
+        if not self.rows_without_fields:
+            return None
+        listed = ", ".join(map(str, self.first_rows_without_fields))
+        more = ", ..." if self.rows_without_fields > len(self.first_rows_without_fields) else ""
+        return (
+            f"{self.rows_without_fields} row(s) of the frame were not written: every field value "
+            f"was missing (rows {listed}{more})"
+        )
+
+
+def encode_frame(
+    frame: Any,
+    *,
+    measurement: str | None = None,
+    measurement_column: Any = None,
+    tag_columns: Sequence[Any] = (),
+    field_columns: Sequence[Any] | None = None,
+    time_column: Any = None,
+    precision: str = "ns",
+    field_types: Mapping[str, str] | None = None,
+    naive_tz: _dt.tzinfo | None = None,
+) -> FrameLines:
+    """Encode a frame into lines, lazily, one per row that has a field value.
+
+    ``frame``: a pandas or polars DataFrame, a polars LazyFrame (collected), or a
+    pyarrow Table or RecordBatch. ``measurement`` names the measurement of every
+    row, or ``measurement_column`` holds each row's. ``tag_columns`` are written
+    as tags, ``field_columns`` (default: every other column) as fields, converted
+    to ``field_types`` where declared. ``time_column`` holds the times (timezone
+    aware timestamps, naive ones with ``naive_tz``, integers in ``precision``, or
+    ISO 8601 strings); without it, a pandas ``DatetimeIndex``, or no time.
+
+    The mapping is checked at once (:class:`FrameError`); rows are checked as they
+    are reached, and a :class:`RowError` names the row (its position, from 0) and
+    the column. See :class:`FrameLines` for rows without any field value.
+    """
+    mapping = FrameMapping(
+        measurement, measurement_column, tuple(tag_columns), field_columns, time_column, field_types
+    )
+    return FrameLines(frame_slices(frame, mapping, precision=precision, naive_tz=naive_tz))
+
+
+def frame_slices(
+    frame: Any,
+    mapping: FrameMapping,
+    *,
+    precision: str = "ns",
+    naive_tz: _dt.tzinfo | None = None,
+    slice_rows: int = SLICE_ROWS,
+) -> Iterator[Slice]:
+    """The frame's rows as :class:`Slice` objects of ``slice_rows`` rows, refused rows
+    reported in each slice rather than raised; the mapping is checked at once."""
+    check_precision(precision)
+    if not is_frame(frame):
+        raise FrameError(f"{type(frame).__name__} is not a pandas, polars or pyarrow frame")
+    from .frame_sources import open_frame
+
+    source = open_frame(frame)
+    plan = _plan(source.columns, source.has_time_index, mapping, precision, naive_tz)
+    return _slices(source, plan, slice_rows)
+
+
+def _slices(source: Any, plan: _Plan, slice_rows: int) -> Iterator[Slice]:
+    from .frame_columns import slice_lines
+
+    wanted = [plan.measurement_column, *(c for c, _ in plan.tags), *(c for c, _, _ in plan.fields), plan.time]
+    wanted = [c for c in wanted if c is not None]
+    for start, columns in source.slices(wanted, slice_rows):
+        yield slice_lines(start, columns, plan, _fallback)
+
+
+def _fallback(plan: _Plan, row: int, values: Mapping[Any, Any], time: Any) -> str | None:
+    """One row through the record encoder: its line, or None when it has no field
+    value; a :class:`RowError` if it cannot be written."""
+    fields = {_key_text(c): values[c] for c, _, _ in plan.fields}
+    if all(value is None for value in fields.values()):
+        return None
+    record = {
+        "measurement": plan.raw_measurement
+        if plan.measurement_column is None
+        else values[plan.measurement_column],
+        "tags": {_key_text(c): values[c] for c, _ in plan.tags},
+        "fields": fields,
+        "time": time,
+    }
+    try:
+        (line,) = encode_records(
+            [record], precision=plan.precision, naive_tz=plan.naive_tz, field_types=plan.declared
+        )
+    except RecordError as exc:
+        raise RowError(row, _column_part(plan, exc.part), exc.problem) from None
+    return line
+
+
+def _column_part(plan: _Plan, part: str) -> str:
+    """The record encoder's part name, with the column it came from."""
+    if part == "measurement" and plan.measurement_column is not None:
+        return f"measurement (column {plan.measurement_column!r})"
+    if part == "time" and plan.time is not None and plan.time is not INDEX:
+        return f"time (column {plan.time!r})"
+    if part == "time" and plan.time is INDEX:
+        return "time (the index)"
+    return part
