@@ -40,7 +40,8 @@ TAGS = ["service", "host", "region"]
 MEASUREMENT = "service_metrics"
 
 
-def make_frame(rows: int, seed: int = 42) -> Any:
+def make_frame(rows: int, seed: int = 42, start: Any = "2024-01-01", freq: str = "s") -> Any:
+    """The benchmark frame; ``start`` (a time string or nanoseconds) and ``freq`` place its times."""
     import numpy as np
     import pandas as pd
 
@@ -61,7 +62,7 @@ def make_frame(rows: int, seed: int = 42) -> Any:
             "healthy": rng.random(rows) > 0.05,
             "status": np.array(["ok", "degraded", 'say "hi"'], dtype=object)[rng.integers(0, 3, rows)],
             "latency_ms": np.round(rng.uniform(0.1, 900.0, rows), 3),
-            "time": pd.date_range("2024-01-01", periods=rows, freq="s", tz="UTC", unit="ns"),
+            "time": pd.date_range(pd.Timestamp(start, tz="UTC"), periods=rows, freq=freq, unit="ns"),
         }
     ).astype({"service": "str", "host": "str", "region": "str", "status": "str"})
 

@@ -16,6 +16,11 @@ clients, so the input itself is never held in memory.
 - line protocol: the same data pre-rendered to a file, streamed by
   ``InfluxDBWriteClient.write(bucket, file)``, against a bare ``requests`` loop
   that posts the same 5,000-line gzip (level 1) batches: the practical limit.
+- frame: a pandas DataFrame of as many rows (3 tags, 6 fields, a timestamp
+  column; ``bench/frames.py``), built before the clock starts, written by
+  ``InfluxDBWriteClient.write(bucket, frame, ...)`` (encode, batch, gzip,
+  POST), against the bare ``requests`` loop posting the same lines, rendered
+  into 5,000-line batches before its clock starts.
 
 The clock stops when the client has returned (for the official client: when
 closing its ``WriteApi`` has sent the last batch). After every run the server
@@ -62,7 +67,8 @@ def generate(count: int) -> Iterator[dict[str, Any]]:
 
 
 def expected_samples(count: int) -> int:
-    """Samples VictoriaMetrics stores for ``generate(count)``: one per field of each record."""
+    """Samples VictoriaMetrics stores for ``generate(count)``: one per field of each
+    record; the frame has six fields in every row, as the records have."""
     fields = [len(record["fields"]) for record in make_records(TEMPLATES)]
     cycles, rest = divmod(count, TEMPLATES)
     return cycles * sum(fields) + sum(fields[:rest])
@@ -129,18 +135,64 @@ def run_bare_file(url: str, count: int, path: str) -> int:
     return lines
 
 
+def frame(count: int) -> Any:
+    from frames import make_frame
+
+    return make_frame(count, start=START, freq="ms")
+
+
+def run_ours_frame(url: str, count: int, path: str) -> tuple[int, float]:
+    from frames import MEASUREMENT as NAME
+    from frames import TAGS
+    from influxdb_write.client import InfluxDBWriteClient
+
+    data = frame(count)
+    began = time.perf_counter()
+    with InfluxDBWriteClient(url, "token", org="org", max_batch_lines=BATCH) as client:
+        lines = client.write("bench", data, measurement=NAME, tag_columns=TAGS, time_column="time").lines
+    return lines, time.perf_counter() - began
+
+
+def run_bare_frame(url: str, count: int, path: str) -> tuple[int, float]:
+    import requests
+
+    from frames import MEASUREMENT as NAME
+    from frames import TAGS
+    from influxdb_write.line_protocol import encode_frame
+
+    lines = list(encode_frame(frame(count), measurement=NAME, tag_columns=TAGS, time_column="time"))
+    bodies = ["\n".join(lines[i : i + BATCH]).encode() for i in range(0, len(lines), BATCH)]
+    del lines
+    headers = {
+        "Authorization": "Token token",
+        "Content-Type": "text/plain; charset=utf-8",
+        "Content-Encoding": "gzip",
+    }
+    params = {"org": "org", "bucket": "bench", "precision": "ns"}
+    began = time.perf_counter()
+    with requests.Session() as session:
+        for body in bodies:
+            session.post(
+                f"{url}/api/v2/write", params=params, data=gzip.compress(body, 1, mtime=0), headers=headers
+            ).raise_for_status()
+    return count, time.perf_counter() - began
+
+
 MODES = {
     "ours-records": run_ours_records,
     "official-records": run_official_records,
     "ours-file": run_ours_file,
     "bare-file": run_bare_file,
+    "ours-frame": run_ours_frame,
+    "bare-frame": run_bare_frame,
 }
 
 
 def child(mode: str, url: str, count: int, path: str) -> None:
     began = time.perf_counter()
-    lines = MODES[mode](url, count, path)
-    seconds = time.perf_counter() - began
+    done = MODES[mode](url, count, path)
+    # Frame modes build their input first and time their own part.
+    lines, seconds = done if isinstance(done, tuple) else (done, time.perf_counter() - began)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "peak_mb": peak, "lines": lines}), flush=True)
     # The work is done and reported. Exit without the interpreter's shutdown,
@@ -248,6 +300,8 @@ def main() -> None:
         ("official-records", "records: influxdb-client batching `WriteApi`", "official-records"),
         ("ours-file", "line protocol file: influxdb_write `write`", "bare-file"),
         ("bare-file", "line protocol file: bare `requests` loop", "bare-file"),
+        ("ours-frame", "pandas frame: influxdb_write `write`", "bare-frame"),
+        ("bare-frame", "pandas frame: bare `requests` loop on pre-rendered batches", "bare-frame"),
     ]:
         if mode not in results:
             continue

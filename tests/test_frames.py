@@ -164,7 +164,7 @@ def test_a_frame_row_is_written_as_the_equivalent_record(table: dict[str, Any]) 
     for library, frame in frames_of(table).items():
         got: list[tuple[int, str | RecordError | None]] = []
         for part in frame_slices(frame, mapping, precision=table["precision"], slice_rows=5):
-            for offset, line in enumerate(part.lines):
+            for offset, line in enumerate(part.lines.to_pylist()):
                 row = part.start + offset
                 got.append((row, part.problems.get(row, line)))
             assert sorted(part.empty) == part.empty
@@ -389,6 +389,7 @@ def test_slices_are_bounded() -> None:
     frame = pl.DataFrame({"v": list(range(23))})
     parts = list(frame_slices(frame, FrameMapping(measurement="m"), slice_rows=10))
     assert [len(p.lines) for p in parts] == [10, 10, 3]
+    assert parts[2].texts() == ["m v=20i", "m v=21i", "m v=22i"]
 
 
 def test_lazyframes_record_batches_and_empty_frames() -> None:

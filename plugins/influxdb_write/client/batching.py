@@ -1,34 +1,60 @@
 """Turning the caller's data into batches of whole entries, as a stream.
 
 Accepted data: ``str`` or ``bytes`` of line protocol, an iterable of lines, an
-iterable of record dicts (encoded with the codec), or a binary or text file
-object. Nothing is read ahead beyond the batch being built, so memory stays
-independent of the input's size.
+iterable of record dicts (encoded with the codec), a binary or text file
+object, or a DataFrame (pandas, polars, pyarrow; encoded by the codec slice by
+slice). Nothing is read ahead beyond the batch (or frame slice) being built, so
+memory stays independent of the input's size.
 
 Each entry keeps its number in the caller's input, so an error can name it:
-the physical line for text and lines, the 1-based position for records.
+the physical line for text and lines, the 1-based position for records, the
+row's position plus one for frames.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
-from ..line_protocol import DEFAULT_MAX_ENTRY_BYTES, EntryTooLargeError, encode_records, iter_entries
+from ..line_protocol import (
+    DEFAULT_MAX_ENTRY_BYTES,
+    EntryTooLargeError,
+    FrameMapping,
+    encode_records,
+    is_frame,
+    iter_entries,
+)
 from .errors import RequestTooLargeError
 
-Data = str | bytes | Iterable[str] | Iterable[Mapping[str, Any]] | IO[str] | IO[bytes]
+log = logging.getLogger(__name__)
+
+# Any[...] stands for a DataFrame: pandas, polars (also LazyFrame) or pyarrow (Table, RecordBatch).
+Data = str | bytes | Iterable[str] | Iterable[Mapping[str, Any]] | IO[str] | IO[bytes] | Any
 
 
-@dataclass
 class Batch:
-    """Entries to send in one request, with their numbers in the caller's input."""
+    """Entries to send in one request, with their numbers in the caller's input.
 
-    entries: list[str]
-    numbers: list[int]
-    size: int  # bytes of the body: UTF-8 entries joined by newlines
+    ``size`` is the body's length: the UTF-8 entries joined by newlines. A frame's
+    batch comes with its body already joined, and its entries are made strs only
+    if needed (a rejected line to name, a batch to split).
+    """
+
+    def __init__(
+        self, entries: Sequence[str], numbers: Sequence[int], size: int, body: bytes | None = None
+    ) -> None:
+        self._entries = entries
+        self.numbers = numbers
+        self.size = size
+        self._body = body
+
+    @property
+    def entries(self) -> Sequence[str]:
+        if not isinstance(self._entries, (list, tuple)):
+            self._entries = list(self._entries)
+        return self._entries
 
     def halves(self) -> tuple[Batch, Batch]:
         middle = len(self.entries) // 2
@@ -37,14 +63,16 @@ class Batch:
         )
 
     def body(self) -> bytes:
-        return "\n".join(self.entries).encode("utf-8")
+        if self._body is None:
+            return "\n".join(self.entries).encode("utf-8")
+        return self._body
 
 
 def _size(entry: str) -> int:
     return len(entry) if entry.isascii() else len(entry.encode("utf-8"))
 
 
-def _batch(entries: list[str], numbers: list[int]) -> Batch:
+def _batch(entries: Sequence[str], numbers: Sequence[int]) -> Batch:
     return Batch(entries, numbers, sum(map(_size, entries)) + len(entries) - 1)
 
 
@@ -60,20 +88,102 @@ class _Framed:
         return iter_entries(self.data, max_entry_bytes=self.max_bytes)
 
 
-def numbered_entries(data: Data, *, precision: str) -> Iterable[tuple[int, str]]:
-    """``(number, entry)`` for every entry in ``data``, in order."""
+class _Frame:
+    """A DataFrame, encoded slice by slice when :func:`batches` reads it."""
+
+    def __init__(self, frame: Any, mapping: FrameMapping, precision: str) -> None:
+        from ..line_protocol.frames import frame_slices
+
+        self.slices = frame_slices(frame, mapping, precision=precision)  # the mapping is checked here
+
+    def batches(self, max_lines: int, max_bytes: int) -> Iterator[Batch]:
+        from ..line_protocol.frame_columns import text_chunks
+
+        without_fields = 0
+        first_without: list[int] = []
+        for part in self.slices:
+            without_fields += len(part.empty)
+            first_without += part.empty[: 10 - len(first_without)]
+            lines = part.lines
+            stop = min(part.problems, default=None)
+            if stop is not None:
+                lines = lines.slice(0, stop - part.start)
+            rows: Any = range(part.start + 1, part.start + 1 + len(lines))
+            if lines.null_count:
+                rows = [part.start + 1 + i for i, line in enumerate(lines.is_valid().to_pylist()) if line]
+                lines = lines.drop_null()
+            for first, count, body in text_chunks(lines, max_lines, max_bytes):
+                numbers = rows[first : first + count]
+                if len(body) > max_bytes:
+                    raise RequestTooLargeError(
+                        f"line {numbers[0]} (row {numbers[0] - 1} of the frame) is {len(body)} bytes, "
+                        f"more than max_batch_bytes={max_bytes}; no request can carry it"
+                    )
+                yield Batch(_Texts(lines.slice(first, count)), numbers, len(body), body)
+            if stop is not None:
+                raise part.problems[stop]
+        if without_fields:
+            listed = ", ".join(map(str, first_without)) + (
+                ", ..." if without_fields > len(first_without) else ""
+            )
+            log.warning(
+                "%d row(s) of the frame were not written: every field value was missing (rows %s)",
+                without_fields,
+                listed,
+            )
+
+
+class _Texts(Sequence[str]):
+    """Lines of a frame batch, made strs when first read."""
+
+    def __init__(self, lines: Any) -> None:
+        self.lines = lines
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.lines.to_pylist())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.lines.to_pylist()[index]
+
+
+def numbered_entries(
+    data: Data,
+    *,
+    precision: str,
+    frame: FrameMapping | None = None,
+    field_types: Mapping[str, str] | None = None,
+) -> Iterable[tuple[int, str]] | _Frame:
+    """``(number, entry)`` for every entry in ``data``, in order; a frame is
+    encoded with ``frame`` (its mapping) when :func:`batches` reads it."""
+    if is_frame(data):
+        mapping = frame or FrameMapping()
+        if field_types:
+            mapping = FrameMapping(**{**mapping.__dict__, "field_types": field_types})
+        return _Frame(data, mapping, precision)
+    if frame is not None:
+        raise TypeError(
+            f"measurement, tag_columns and the other column options are for DataFrames; "
+            f"this data is {type(data).__name__}"
+        )
     if isinstance(data, (str, bytes, bytearray, memoryview)) or hasattr(data, "read"):
+        if field_types:
+            raise TypeError("field_types converts records and frames; line protocol text is sent as it is")
         return _Framed(data)
     if isinstance(data, Mapping):
-        return enumerate(encode_records([data], precision=precision), 1)
+        return enumerate(encode_records([data], precision=precision, field_types=field_types), 1)
     items = iter(data)
     first = next(items, None)
     if first is None:
         return iter(())
     items = itertools.chain([first], items)
     if isinstance(first, Mapping):
-        return enumerate(encode_records(items, precision=precision), 1)  # type: ignore[arg-type]
+        return enumerate(encode_records(items, precision=precision, field_types=field_types), 1)  # type: ignore[arg-type]
     if isinstance(first, (str, bytes)):
+        if field_types:
+            raise TypeError("field_types converts records and frames; line protocol text is sent as it is")
         return _Framed(items)
     raise TypeError(
         f"cannot write items of type {type(first).__name__}; give line protocol "
@@ -81,10 +191,15 @@ def numbered_entries(data: Data, *, precision: str) -> Iterable[tuple[int, str]]
     )
 
 
-def batches(entries: Iterable[tuple[int, str]], *, max_lines: int, max_bytes: int) -> Iterator[Batch]:
+def batches(
+    entries: Iterable[tuple[int, str]] | _Frame, *, max_lines: int, max_bytes: int
+) -> Iterator[Batch]:
     """Group entries into batches of at most ``max_lines`` entries and ``max_bytes``
     bytes. An entry is never split; one larger than ``max_bytes`` raises
     :class:`RequestTooLargeError` naming it."""
+    if isinstance(entries, _Frame):
+        yield from entries.batches(max_lines, max_bytes)
+        return
     if isinstance(entries, _Framed):
         entries.max_bytes = max_bytes
     try:

@@ -6,10 +6,11 @@ import gzip
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..line_protocol.frames import FrameMapping
 from ..line_protocol.precision import check_precision
 from .batching import Batch, Data, batches, numbered_entries
 from .constants import APIS, DEFAULT_GZIP_LEVEL, DEFAULT_MAX_BATCH_BYTES_BY_API
@@ -221,8 +222,24 @@ class InfluxDBWriteClient:
                 params[name] = "true" if flag else "false"
         return f"{self.url}/api/v3/write_lp", params
 
-    def write(self, bucket: str, data: Data, *, precision: str = "ns", org: str | None = None) -> WriteResult:
+    def write(
+        self,
+        bucket: str,
+        data: Data,
+        *,
+        precision: str = "ns",
+        org: str | None = None,
+        field_types: Mapping[str, str] | None = None,
+        **frame: Any,
+    ) -> WriteResult:
         """Write ``data`` to ``bucket`` (v1: ``db`` or ``db/rp``; v3: the database).
+
+        ``data`` is line protocol (text, lines, a file), record dicts, or a
+        DataFrame (pandas, polars, pyarrow), whose columns are mapped by the
+        keywords of :func:`~influxdb_write.line_protocol.encode_frame`
+        (``measurement``, ``measurement_column``, ``tag_columns``,
+        ``field_columns``, ``time_column``). ``field_types`` declares the type of
+        fields of records and frames.
 
         ``data`` is consumed as a stream of batches; each batch is sent once it is
         full, so a failure can leave earlier batches written: the error's
@@ -239,6 +256,10 @@ class InfluxDBWriteClient:
             raise InputError(str(exc)) from None
         if not bucket:
             raise InputError("bucket is empty; say which bucket (v1/v3: database) to write to")
+        try:
+            mapping = FrameMapping.from_options(frame)
+        except (TypeError, ValueError) as exc:
+            raise InputError(str(exc)) from None
         if isinstance(data, (str, bytes)) and len(data) > self.max_batch_bytes:
             # In-memory text: find an oversized line before anything is sent.
             for number, line in enumerate(_lines_of(data), 1):
@@ -257,7 +278,7 @@ class InfluxDBWriteClient:
         try:
             try:
                 for batch in batches(
-                    numbered_entries(data, precision=precision),
+                    numbered_entries(data, precision=precision, frame=mapping, field_types=field_types),
                     max_lines=self.max_batch_lines,
                     max_bytes=self.max_batch_bytes,
                 ):

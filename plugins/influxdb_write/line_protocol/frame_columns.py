@@ -15,6 +15,7 @@ Loaded only when a frame is written: this module imports pyarrow.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -358,23 +359,27 @@ def slice_lines(start: int, columns: dict[Any, Any], plan: Any, fallback: Any) -
     skipped = suspect if empty is None else pc.or_(suspect, empty)
     if pc.any(skipped).as_py():
         lines_array = pc.if_else(skipped, pa.scalar(None, pa.large_string()), lines_array)
-    lines = lines_array.to_pylist()
-    result = Slice(start, lines)
+    result = Slice(start, lines_array)
     if empty is not None:
         result.empty = [start + i for i in pc.indices_nonzero(pc.and_(empty, pc.invert(suspect))).to_pylist()]
-    for i in pc.indices_nonzero(suspect).to_pylist():
-        values = {c: _python(columns[c], i) for c in columns}
-        time = values.get(plan.time)
-        if times is not None and times[i].is_valid:
-            time = times[i].as_py()
-        try:
-            lines[i] = fallback(plan, start + i, values, time)
-        except RowError as exc:
-            result.problems[start + i] = exc
-            continue
-        if lines[i] is None:
-            result.empty.append(start + i)
-    result.empty.sort()
+    rows = pc.indices_nonzero(suspect).to_pylist()
+    if rows:
+        written: list[str | None] = []
+        for i in rows:
+            values = {c: _python(columns[c], i) for c in columns}
+            time = values.get(plan.time)
+            if times is not None and times[i].is_valid:
+                time = times[i].as_py()
+            try:
+                written.append(fallback(plan, start + i, values, time))
+            except RowError as exc:
+                result.problems[start + i] = exc
+                written.append(None)
+                continue
+            if written[-1] is None:
+                result.empty.append(start + i)
+        result.lines = pc.replace_with_mask(lines_array, suspect, pa.array(written, pa.large_string()))
+        result.empty.sort()
     return result
 
 
@@ -388,3 +393,29 @@ def _python(values: Any, row: int) -> Any:
     if value is not None and pa.types.is_unsigned_integer(kind):
         return Unsigned(value)
     return value
+
+
+def text_chunks(lines: pa.Array, max_lines: int, max_bytes: int) -> Iterator[tuple[int, int, bytes]]:
+    """Cut ``lines`` (no nulls) into runs of at most ``max_lines`` lines and
+    ``max_bytes`` bytes once joined by newlines: ``(first index, count, body)``,
+    the body taken from Arrow's buffer in one copy. A line larger than
+    ``max_bytes`` is a run of its own; the caller refuses it."""
+    ended = join(lines, "\n")
+    sizes = pc.binary_length(ended)
+    start = 0
+    while start < len(lines):
+        count = min(max_lines, len(lines) - start)
+        if pc.sum(sizes.slice(start, count)).as_py() - 1 > max_bytes:
+            total = 0
+            taken = 0
+            for size in sizes.slice(start, count).to_pylist():
+                total += size
+                if total - 1 > max_bytes:
+                    break
+                taken += 1
+            count = max(taken, 1)
+        run = ended.slice(start, count)
+        offsets = pa.Array.from_buffers(pa.int64(), count + 1, [None, run.buffers()[1]], offset=run.offset)
+        first, last = offsets[0].as_py(), offsets[count].as_py()
+        yield start, count, run.buffers()[2].slice(first, last - first - 1).to_pybytes()
+        start += count

@@ -67,12 +67,18 @@ class FrameMapping:
     field_types: Mapping[str, str] | None = None
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any] | None) -> FrameMapping:
-        """A mapping from keyword arguments (operator, hook, client), unknown ones refused."""
-        options = dict(options or {})
+    def from_options(cls, options: Mapping[str, Any] | None) -> FrameMapping | None:
+        """A mapping from keyword arguments (operator, hook, client), or None when none
+        is set (None or empty); unknown keywords are refused."""
+        options = {k: v for k, v in (options or {}).items() if v is not None and v != () and v != []}
         unknown = set(options) - set(FRAME_OPTIONS)
         if unknown:
-            raise ValueError(f"unknown frame option(s) {', '.join(sorted(unknown))}")
+            raise ValueError(
+                f"unknown keyword(s) {', '.join(sorted(unknown))}; the frame options are "
+                f"{', '.join(FRAME_OPTIONS)}"
+            )
+        if not options:
+            return None
         if isinstance(options.get("tag_columns"), str):
             options["tag_columns"] = [options["tag_columns"]]
         if isinstance(options.get("field_columns"), str):
@@ -193,14 +199,22 @@ def _prefix(column: Any, what: str) -> str:
 
 @dataclass
 class Slice:
-    """The lines of ``count`` rows from row ``start`` on: ``lines[i]`` is row
-    ``start + i``'s line, or None when the row is not written (no field value left,
-    listed in ``empty``; or refused, its :class:`RowError` in ``problems``)."""
+    """The lines of the rows from row ``start`` on: ``lines`` is a pyarrow string
+    array with one entry per row, null where the row is not written (no field value
+    left, listed in ``empty``; or refused, its :class:`RowError` in ``problems``)."""
 
     start: int
-    lines: list[str | None]
+    lines: Any
     problems: dict[int, RowError] = field(default_factory=dict)
     empty: list[int] = field(default_factory=list)
+
+    def texts(self, stop: int | None = None) -> list[str]:
+        """The written lines of the rows before row ``stop`` (default: all), as strs."""
+        lines = self.lines if stop is None else self.lines.slice(0, stop - self.start)
+        if lines.null_count:
+            lines = lines.drop_null()
+        texts: list[str] = lines.to_pylist()
+        return texts
 
 
 class FrameLines(Iterator[str]):
@@ -229,9 +243,9 @@ class FrameLines(Iterator[str]):
             self.empty_rows(part.empty)
             if part.problems:
                 first = min(part.problems)
-                yield [line for line in part.lines[: first - part.start] if line is not None]
+                yield part.texts(first)
                 raise part.problems[first]
-            yield [line for line in part.lines if line is not None] if part.empty else part.lines  # type: ignore[misc]
+            yield part.texts()
             self.rows = part.start + len(part.lines)
 
     def empty_rows(self, rows: list[int]) -> None:
