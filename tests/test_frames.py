@@ -243,9 +243,11 @@ def test_missing_field_values_are_left_out_and_empty_rows_counted() -> None:
     frame = pd.DataFrame({"a": [1.0, None, None, 4.0], "b": pd.array([None, 2, None, None], dtype="Int64")})
     encoded = encode_frame(frame, measurement="m")
     assert list(encoded) == ["m a=1.0", "m b=2i", "m a=4.0"]
-    assert encoded.rows_without_fields == 1
-    assert encoded.first_rows_without_fields == [2]
-    assert encoded.note() == "1 row(s) of the frame were not written: every field value was missing (rows 2)"
+    assert encoded.without_fields.count == 1
+    assert encoded.without_fields.first == [2]
+    assert encoded.without_fields.note() == (
+        "1 row(s) of the frame were not written: every field value was missing (rows 2)"
+    )
 
 
 def test_nullable_integers_stay_integers() -> None:

@@ -98,12 +98,11 @@ class _Frame:
 
     def batches(self, max_lines: int, max_bytes: int) -> Iterator[Batch]:
         from ..line_protocol.frame_columns import text_chunks
+        from ..line_protocol.frames import RowsWithoutFields
 
-        without_fields = 0
-        first_without: list[int] = []
+        without_fields = RowsWithoutFields()
         for part in self.slices:
-            without_fields += len(part.empty)
-            first_without += part.empty[: 10 - len(first_without)]
+            without_fields.add(part.empty)
             lines = part.lines
             stop = min(part.problems, default=None)
             if stop is not None:
@@ -122,15 +121,9 @@ class _Frame:
                 yield Batch(_Texts(lines.slice(first, count)), numbers, len(body), body)
             if stop is not None:
                 raise part.problems[stop]
-        if without_fields:
-            listed = ", ".join(map(str, first_without)) + (
-                ", ..." if without_fields > len(first_without) else ""
-            )
-            log.warning(
-                "%d row(s) of the frame were not written: every field value was missing (rows %s)",
-                without_fields,
-                listed,
-            )
+        note = without_fields.note()
+        if note:
+            log.warning("%s", note)
 
 
 class _Texts(Sequence[str]):
@@ -180,7 +173,7 @@ def numbered_entries(
         return iter(())
     items = itertools.chain([first], items)
     if isinstance(first, Mapping):
-        return enumerate(encode_records(items, precision=precision, field_types=field_types), 1)  # type: ignore[arg-type]
+        return enumerate(encode_records(items, precision=precision, field_types=field_types), 1)
     if isinstance(first, (str, bytes)):
         if field_types:
             raise TypeError("field_types converts records and frames; line protocol text is sent as it is")

@@ -217,20 +217,38 @@ class Slice:
         return texts
 
 
+class RowsWithoutFields:
+    """Counts the rows of a frame not written because every field value was missing,
+    and keeps the first ones, for a report that names them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: list[int] = []
+
+    def add(self, rows: list[int]) -> None:
+        self.count += len(rows)
+        self.first.extend(rows[: SHOWN_ROWS - len(self.first)])
+
+    def note(self) -> str | None:
+        """A sentence naming the rows, or None when there are none."""
+        if not self.count:
+            return None
+        listed = ", ".join(map(str, self.first)) + (", ..." if self.count > len(self.first) else "")
+        return f"{self.count} row(s) of the frame were not written: every field value was missing (rows {listed})"
+
+
 class FrameLines(Iterator[str]):
     """The lines of a frame, in row order, one per written row.
 
-    ``rows`` counts the rows read so far, ``rows_without_fields`` those not
-    written because every field value was missing (``first_rows_without_fields``
-    lists the first ones). A row that cannot be written raises :class:`RowError`
-    once the lines before it have been given.
+    ``rows`` counts the rows read so far; ``without_fields`` the rows not written
+    because every field value was missing. A row that cannot be written raises
+    :class:`RowError` once the lines before it have been given.
     """
 
     def __init__(self, slices: Iterator[Slice]) -> None:
         self._lines = itertools.chain.from_iterable(self._lists(slices))
         self.rows = 0
-        self.rows_without_fields = 0
-        self.first_rows_without_fields: list[int] = []
+        self.without_fields = RowsWithoutFields()
 
     def __iter__(self) -> Iterator[str]:
         return self._lines
@@ -240,29 +258,13 @@ class FrameLines(Iterator[str]):
 
     def _lists(self, slices: Iterator[Slice]) -> Iterator[list[str]]:
         for part in slices:
-            self.empty_rows(part.empty)
+            self.without_fields.add(part.empty)
             if part.problems:
                 first = min(part.problems)
                 yield part.texts(first)
                 raise part.problems[first]
             yield part.texts()
             self.rows = part.start + len(part.lines)
-
-    def empty_rows(self, rows: list[int]) -> None:
-        self.rows_without_fields += len(rows)
-        room = SHOWN_ROWS - len(self.first_rows_without_fields)
-        self.first_rows_without_fields.extend(rows[:room])
-
-    def note(self) -> str | None:
-        """A sentence on the rows not written for lack of fields, or None."""
-        if not self.rows_without_fields:
-            return None
-        listed = ", ".join(map(str, self.first_rows_without_fields))
-        more = ", ..." if self.rows_without_fields > len(self.first_rows_without_fields) else ""
-        return (
-            f"{self.rows_without_fields} row(s) of the frame were not written: every field value "
-            f"was missing (rows {listed}{more})"
-        )
 
 
 def encode_frame(
