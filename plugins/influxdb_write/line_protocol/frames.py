@@ -234,7 +234,8 @@ class RowsWithoutFields:
         if not self.count:
             return None
         listed = ", ".join(map(str, self.first)) + (", ..." if self.count > len(self.first) else "")
-        return f"{self.count} row(s) of the frame were not written: every field value was missing (rows {listed})"
+        missing = "every field value was missing"
+        return f"{self.count} row(s) of the frame were not written: {missing} (rows {listed})"
 
 
 class FrameLines(Iterator[str]):
