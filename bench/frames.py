@@ -150,17 +150,12 @@ def check_same_points(rows: int) -> None:
     expected = None
     for name, (encode, library) in ENCODERS.items():
         lines = encode(frame_for(library, sample))
-        points = [tuple(line) for line in parse_lines("\n".join(lines))]
-        points = [(p[0], dict(p[1]), _rounded(p[2]), p[3]) for p in points]
+        points = [(p.measurement, p.tags, p.fields, p.time) for p in parse_lines("\n".join(lines))]
         if expected is None:
             expected = points
         elif points != expected:
             first = next(i for i, (a, b) in enumerate(zip(points, expected, strict=False)) if a != b)
             raise SystemExit(f"{name} differs at line {first + 1}: {points[first]} != {expected[first]}")
-
-
-def _rounded(fields: dict[str, Any]) -> dict[str, Any]:
-    return dict(fields)
 
 
 def _timed(name: str, rows: int, queue: Any) -> None:

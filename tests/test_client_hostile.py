@@ -234,7 +234,7 @@ def test_every_failure_of_write_is_in_the_error_family(fault: FaultServer) -> No
     with pytest.raises(InputError, match="bucket is empty"):
         writer.write("", LINES)
     with pytest.raises(InputError, match="cannot write items of type int"):
-        writer.write("b", [1, 2])  # type: ignore[arg-type]
+        writer.write("b", [1, 2])
     with pytest.raises(InputError, match="field 'v'"):
         writer.write("b", [{"measurement": "m", "fields": {"v": float("nan")}}])
     assert fault.received == []

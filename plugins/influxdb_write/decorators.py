@@ -1,4 +1,4 @@
-"""``@task.influxdb_write``: the decorated function returns lines or records, which are written.
+"""``@task.influxdb_write``: the decorated function returns lines, records or a DataFrame, which are written.
 
 @task.influxdb_write(bucket="metrics")
 def readings(ds=None):
@@ -53,7 +53,8 @@ class _InfluxDBWriteDecoratedOperator(DecoratedOperator, InfluxDBWriteOperator):
         context_merge(context, self.op_kwargs)  # type: ignore[arg-type]
         kwargs = determine_kwargs(self.python_callable, self.op_args, context)
         returned = self.python_callable(*self.op_args, **kwargs)
-        return [*super().sources(context, precision), *xcom_sources("returned value", returned, precision)]
+        returned_sources = xcom_sources("returned value", returned, self.encoding(precision))
+        return [*super().sources(context, precision), *returned_sources]
 
 
 def influxdb_write_task(python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> TaskDecorator:

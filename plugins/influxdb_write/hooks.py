@@ -7,6 +7,7 @@ other extras are defaults for writes (see :mod:`influxdb_write.settings`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -87,8 +88,13 @@ class InfluxDBWriteHook(BaseHook):
         bucket: str | None = None,
         precision: str | None = None,
         org: str | None = None,
+        field_types: Mapping[str, str] | None = None,
+        **frame: Any,
     ) -> WriteResult:
-        """Write ``data``, with the connection's bucket, precision and org unless given."""
+        """Write ``data`` (line protocol, records or a DataFrame), with the connection's
+        bucket, precision and org unless given. ``field_types`` and a frame's column
+        options (``measurement``, ``tag_columns``, ...) go to
+        :meth:`InfluxDBWriteClient.write <influxdb_write.client.InfluxDBWriteClient.write>`."""
         s = self.settings
         target = bucket or s.bucket
         if not target:
@@ -97,7 +103,14 @@ class InfluxDBWriteHook(BaseHook):
             )
         self.report_lineage(target)
         with self.get_client() as client:
-            return client.write(target, data, precision=precision or s.precision, org=org or s.org)
+            return client.write(
+                target,
+                data,
+                precision=precision or s.precision,
+                org=org or s.org,
+                field_types=field_types,
+                **frame,
+            )
 
     def report_lineage(self, bucket: str) -> None:
         """Report ``bucket`` on this connection's server as an output of the running task

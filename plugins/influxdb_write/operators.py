@@ -15,7 +15,7 @@ from .sources import EmptyInputError, InvalidInputError
 if TYPE_CHECKING:
     from .client import InfluxDBWriteClient
     from .outgoing import Outgoing
-    from .sources import Source
+    from .sources import Encoding, Source
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +71,19 @@ class InfluxDBWriteOperator(BaseOperator):
 
     - ``line_protocol``: a Jinja-templated string, or a ``.lp``/``.j2`` template
       file; the ``lp_*`` filters of :mod:`influxdb_write.templating` escape values;
-    - ``records``: record dicts (templated);
+    - ``records``: record dicts (templated), or a DataFrame (pandas, polars,
+      pyarrow);
     - ``xcom_from``: upstream task ids (mapped ones included) returning line
-      protocol strings, lists of lines, records or lists of records;
+      protocol strings, lists of lines, records, lists of records or pandas
+      DataFrames;
     - ``path``: a local file or Airflow object storage path, streamed.
+
+    A DataFrame's columns are mapped by ``measurement`` (one name for every row)
+    or ``measurement_column``, ``tag_columns``, ``field_columns`` (default: the
+    other columns) and ``time_column`` (default: a pandas ``DatetimeIndex``);
+    see :func:`~influxdb_write.line_protocol.encode_frame`. A missing field
+    value leaves the field out of its row's line; a row with no field value left
+    is not written, and counted in the summary's ``rows_without_fields``.
 
     :param bucket: target bucket (v1: ``db`` or ``db/rp``); default the connection's.
     :param org: org; default the connection's.
@@ -89,6 +98,11 @@ class InfluxDBWriteOperator(BaseOperator):
         first byte is sent and fails listing every bad line, writing nothing;
         ``"skip"`` drops and reports bad lines; ``"off"`` sends as is.
     :param dry_run: render and validate, log a sample and counts, send nothing.
+    :param field_types: the type each field is written as, by field key
+        (``{"count": "int", "kwh": "float"}``; float, int, uint, bool, string):
+        record and frame values are converted where that changes nothing
+        (``1`` declared float is ``1.0``), and refused otherwise (``2.5``
+        declared int); a line protocol line of another type is invalid.
     :param if_empty: what a source with no line or record at all (an empty file,
         a template that renders to nothing, an upstream task that returned
         nothing) does: ``"warn"`` (default) logs a warning naming it and lists it
@@ -96,7 +110,8 @@ class InfluxDBWriteOperator(BaseOperator):
         sent.
 
     Returns (as XCom) a small summary: bucket, lines, batches, bytes,
-    compressed_bytes, retries, seconds, skipped, empty, dry_run. Never the data.
+    compressed_bytes, retries, seconds, skipped, empty, rows_without_fields,
+    dry_run. Never the data.
     """
 
     template_fields: Sequence[str] = ("bucket", "org", "precision", "line_protocol", "records", "path")
@@ -121,6 +136,12 @@ class InfluxDBWriteOperator(BaseOperator):
         validate: str = "strict",
         dry_run: bool = False,
         if_empty: str = "warn",
+        measurement: str | None = None,
+        measurement_column: str | None = None,
+        tag_columns: Sequence[str] = (),
+        field_columns: Sequence[str] | None = None,
+        time_column: str | None = None,
+        field_types: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -150,6 +171,16 @@ class InfluxDBWriteOperator(BaseOperator):
         self.validate = validate
         self._dry_run = dry_run  # BaseOperator.dry_run is a method
         self.if_empty = if_empty
+        self.field_types = dict(field_types or {})  # checked when the task runs: the codec is not loaded here
+        self.frame_options = {
+            "measurement": measurement,
+            "measurement_column": measurement_column,
+            "tag_columns": [tag_columns] if isinstance(tag_columns, str) else list(tag_columns),
+            "field_columns": [field_columns] if isinstance(field_columns, str) else field_columns,
+            "time_column": time_column,
+        }
+        if measurement is not None and measurement_column is not None:
+            raise ValueError("give measurement= (one name for every row) or measurement_column=, not both")
         self._client: InfluxDBWriteClient | None = None  # while writing, for on_kill
         self._killed = False
 
@@ -206,6 +237,17 @@ class InfluxDBWriteOperator(BaseOperator):
         listed = [records] if isinstance(records, Mapping) else list(records)
         return [f"not written: {refused[n]}" if n in refused else r for n, r in enumerate(listed, 1)]
 
+    def _check_frame_options(self, sources: list[Source]) -> None:
+        """Column options with no DataFrame to apply to are a mistake, not a no-op."""
+        from .sources import FrameSource
+
+        given = [name for name, value in self.frame_options.items() if value not in (None, [], ())]
+        if given and not any(isinstance(source, FrameSource) for source in sources):
+            raise ValueError(
+                f"{', '.join(given)} map the columns of a DataFrame, but no input of this task is one; "
+                "nothing was written"
+            )
+
     def _raise_render_error(self) -> None:
         """Raise the first error of rendering the templated fields, if there was one."""
         error: TemplateRenderError | None = getattr(self, "_render_error", None)
@@ -241,18 +283,28 @@ class InfluxDBWriteOperator(BaseOperator):
         """
         from .sources import path_source, records_source, text_source, xcom_sources
 
+        encoding = self.encoding(precision)
         sources = []
         if self.line_protocol is not None:
             sources.append(text_source("line_protocol", self.line_protocol))
         if self.records is not None:
             refused = getattr(self, "_refused_records", None)
-            sources.append(records_source("records", self.records, precision, refused))
+            sources.append(records_source("records", self.records, encoding, refused))
         for task_id in self.xcom_from:
             value = context["ti"].xcom_pull(task_ids=task_id)
-            sources.extend(xcom_sources(f"XCom of {task_id}", value, precision))
+            sources.extend(xcom_sources(f"XCom of {task_id}", value, encoding))
         if self.path is not None:
             sources.append(path_source(self.path))
         return sources
+
+    def encoding(self, precision: str) -> Encoding:
+        """How this task encodes records and frames: precision, field types, column mapping."""
+        from .line_protocol import FrameMapping
+        from .line_protocol.declared_types import check_field_types
+        from .sources import Encoding
+
+        declared = check_field_types(self.field_types) or None
+        return Encoding(precision, declared, FrameMapping.from_options(self.frame_options))
 
     def on_kill(self) -> None:
         """Airflow stops the task (marked failed or cleared in the UI, SIGTERM, its
@@ -293,6 +345,7 @@ class InfluxDBWriteOperator(BaseOperator):
         context["ti"].xcom_push(key=InfluxDBBucketLink().xcom_key, value=hook.bucket_url(bucket) or "")
         stamp = self._stamp(context, precision)
         sources = self.sources(context, precision)
+        self._check_frame_options(sources)
 
         empty = [source.name for source in sources if source.is_empty()]
         for name in empty:
@@ -307,7 +360,13 @@ class InfluxDBWriteOperator(BaseOperator):
         limit = DEFAULT_MAX_BATCH_BYTES_BY_API[settings.api] - (0 if stamp is None else len(f" {stamp}"))
 
         def decoder(check: bool = self.validate != "off") -> Decoder:
-            return Decoder(precision=precision, api=settings.api, max_entry_bytes=limit, check=check)
+            return Decoder(
+                precision=precision,
+                api=settings.api,
+                max_entry_bytes=limit,
+                check=check,
+                field_types=self.field_types,
+            )
 
         if self.validate == "strict":
             checking = decoder()
@@ -337,7 +396,7 @@ class InfluxDBWriteOperator(BaseOperator):
                     sample.append(entry)
             log.info("Dry run: %d lines for bucket %r; first ones:\n%s", count, bucket, "\n".join(sample))
             summary.update(lines=count, batches=0, bytes=0, compressed_bytes=0, retries=0, seconds=0.0)
-            summary["skipped"] = outgoing.skipped
+            summary.update(skipped=outgoing.skipped, rows_without_fields=outgoing.rows_without_fields())
             return summary
         hook.report_lineage(bucket)
         with hook.get_client() as client:
@@ -349,7 +408,7 @@ class InfluxDBWriteOperator(BaseOperator):
             finally:
                 self._client = None
         summary.update(result.as_dict())
-        summary["skipped"] = outgoing.skipped
+        summary.update(skipped=outgoing.skipped, rows_without_fields=outgoing.rows_without_fields())
         for outlet in self.outlets:
             if isinstance(outlet, Asset) and outlet.uri.startswith("influxdb://"):
                 context["outlet_events"][outlet].extra = dict(summary)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .line_protocol import Decoder, with_default_time
-from .sources import Item, Problem, Source
+from .sources import FrameSource, Item, Problem, Source
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,14 @@ class Outgoing:
             yield item.text if stamp is None else with_default_time(item.text, stamp)
         if self.skipped > SHOWN_SKIPS:
             log.warning("Skipped %d bad lines or records in all", self.skipped)
+        for source in self.sources:
+            note = source.without_fields.note() if isinstance(source, FrameSource) else None
+            if note:
+                log.warning("%s: %s", source.name, note)
+
+    def rows_without_fields(self) -> int:
+        """Rows of frames not written in the last pass: every field value was missing."""
+        return sum(s.without_fields.count for s in self.sources if isinstance(s, FrameSource))
 
     def _sent(self, *, log_skips: bool) -> Iterator[tuple[Source, Item]]:
         """``(source, item)`` for every entry sent, in order."""

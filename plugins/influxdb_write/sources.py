@@ -19,10 +19,13 @@ from typing import Any, NamedTuple
 from .line_protocol import (
     Decoder,
     EntryTooLargeError,
+    FrameError,
+    FrameMapping,
     InvalidLineError,
     LineError,
     RecordError,
     encode_records,
+    is_frame,
 )
 
 SHOWN_TEXT = 200
@@ -154,6 +157,7 @@ class RecordsSource(Source):
     records: list[Any] = field(default_factory=list)
     precision: str = "ns"
     refused: dict[int, str] = field(default_factory=dict)
+    field_types: Mapping[str, str] | None = None
     unit: str = "record"
 
     def items(self, decoder: Decoder, *, errors_only: bool = False) -> Iterator[Item]:
@@ -165,7 +169,7 @@ class RecordsSource(Source):
                 yield Item(number, "", problem)
                 continue
             try:
-                (line,) = encode_records([record], precision=self.precision)
+                (line,) = encode_records([record], precision=self.precision, field_types=self.field_types)
             except RecordError as exc:
                 problem = Problem(self.name, number, record_problem(number, exc))
                 if not decoder.check:
@@ -182,6 +186,62 @@ class RecordsSource(Source):
         return not self.records
 
 
+@dataclass
+class FrameSource(Source):
+    """A DataFrame (pandas, polars, pyarrow), encoded slice by slice on each read, its
+    rows numbered from 0 as ``iloc`` counts them. Rows without any field value are
+    not written; :attr:`without_fields` counts them on each read."""
+
+    frame: Any = None
+    mapping: FrameMapping = field(default_factory=FrameMapping)
+    precision: str = "ns"
+    unit: str = "row"
+
+    def __post_init__(self) -> None:
+        from .line_protocol.frames import RowsWithoutFields
+
+        self.without_fields = RowsWithoutFields()
+
+    def items(self, decoder: Decoder, *, errors_only: bool = False) -> Iterator[Item]:
+        from .line_protocol.frames import RowsWithoutFields, frame_slices
+
+        self.without_fields = RowsWithoutFields()
+        try:
+            slices = frame_slices(self.frame, self.mapping, precision=self.precision)
+        except FrameError as exc:
+            raise InvalidInputError(f"{self.name}: {exc}; nothing was written") from None
+        for part in slices:
+            self.without_fields.add(part.empty)
+            for offset, line in enumerate(part.lines.to_pylist()):
+                row = part.start + offset
+                if line is None:
+                    error = part.problems.get(row)
+                    if error is None:
+                        continue  # no field value: counted, not written
+                    problem = Problem(self.name, row, f"row {row}: {error.part}: {error.problem}")
+                    if not decoder.check:
+                        raise InvalidInputError(f"{problem}; this row cannot be sent")
+                    yield Item(row, "", problem)
+                    continue
+                found = (
+                    decoder.check_entry(line, source=self.name, number=row, unit="row")
+                    if decoder.check
+                    else None
+                )
+                if found is not None:
+                    yield Item(row, line, Problem(self.name, row, f"row {row}: {found}"))
+                elif not errors_only:
+                    yield Item(row, line, None)
+
+    def is_empty(self) -> bool:
+        rows = getattr(self.frame, "num_rows", None)  # pyarrow
+        if rows is None:
+            rows = getattr(self.frame, "height", None)  # polars DataFrame; a LazyFrame is not counted
+        if rows is None and hasattr(self.frame, "index"):
+            rows = len(self.frame)  # pandas
+        return rows == 0
+
+
 def record_problem(number: int, error: RecordError) -> str:
     return f"record {number}: {error.part}: {error.problem}"
 
@@ -190,30 +250,59 @@ def text_source(name: str, text: str) -> Source:
     return TextSource(name, text=text)
 
 
-def records_source(name: str, records: Any, precision: str, refused: dict[int, str] | None = None) -> Source:
+@dataclass(frozen=True)
+class Encoding:
+    """How records and frames are encoded: the write's precision, declared field types,
+    and how a frame's columns map to measurement, tags, fields and time."""
+
+    precision: str = "ns"
+    field_types: Mapping[str, str] | None = None
+    frame: FrameMapping | None = None
+
+    def frame_mapping(self) -> FrameMapping:
+        mapping = self.frame or FrameMapping()
+        if self.field_types and not mapping.field_types:
+            mapping = FrameMapping(**{**mapping.__dict__, "field_types": self.field_types})
+        return mapping
+
+
+def records_source(
+    name: str, records: Any, encoding: Encoding, refused: dict[int, str] | None = None
+) -> Source:
+    """Record dicts (or one record), or a DataFrame."""
+    if is_frame(records):
+        return FrameSource(
+            name, frame=records, mapping=encoding.frame_mapping(), precision=encoding.precision
+        )
     if isinstance(records, Mapping):
         records = [records]
-    return RecordsSource(name, records=list(records), precision=precision, refused=dict(refused or {}))
+    return RecordsSource(
+        name,
+        records=list(records),
+        precision=encoding.precision,
+        refused=dict(refused or {}),
+        field_types=encoding.field_types,
+    )
 
 
-def xcom_sources(name: str, value: Any, precision: str) -> list[Source]:
-    """An upstream return value: a string, a list of lines, records, or (mapped
-    tasks) a list of any of these. Nothing returned is an empty source."""
+def xcom_sources(name: str, value: Any, encoding: Encoding) -> list[Source]:
+    """An upstream return value: a string, a list of lines, records, a DataFrame, or
+    (mapped tasks) a list of any of these. Nothing returned is an empty source."""
     if value is None:
         return [TextSource(name)]
     if isinstance(value, (str, bytes)):
         text = value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
         return [text_source(name, text)]
-    if isinstance(value, Mapping):
-        return [records_source(name, [value], precision)]
+    if isinstance(value, Mapping) or is_frame(value):
+        return [records_source(name, value, encoding)]
     items = list(value)
     if all(isinstance(item, Mapping) for item in items):
-        return [records_source(name, items, precision)]
+        return [records_source(name, items, encoding)]
     if all(isinstance(item, str) for item in items):
         return [text_source(name, "\n".join(items))]
     sources = []
     for index, item in enumerate(items):
-        sources.extend(xcom_sources(f"{name}[{index}]", item, precision))
+        sources.extend(xcom_sources(f"{name}[{index}]", item, encoding))
     return sources
 
 

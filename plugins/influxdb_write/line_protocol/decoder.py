@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
+from .declared_types import check_field_types
 from .errors import EntryTooLargeError, InvalidLineError, LineError
+from .escaping import shown
 from .fast_path import Shapes, closes_on_its_line, plain_line
-from .field_types import TAG, FieldTypes, kind_of
+from .field_types import DECLARED_KINDS, TAG, FieldTypes, kind_of
 from .grammar import NeedMoreText, Parsed, Rules, SyntaxProblem, parse_entry, rules_for
 from .limits import DEFAULT_MAX_ENTRY_BYTES, MAX_ENTRY_BYTES_BY_API
 from .precision import MAX_NANOSECONDS, MIN_NANOSECONDS
@@ -68,6 +70,8 @@ class Decoder:
     all of them. ``precision`` sets the timestamp range, ``api`` the target's
     rules (``v1`` has no unsigned integers, ...), ``max_entry_bytes`` the size of
     the largest request (default: the write client's batch limit for ``api``).
+    ``field_types`` declares field types (``{"count": "int"}``): a line whose
+    field has another type is invalid, since line protocol is sent as written.
     ``fast=False`` turns off the fast paths (for tests).
     """
 
@@ -80,8 +84,10 @@ class Decoder:
         check: bool = True,
         fast: bool = True,
         types: FieldTypes | None = None,
+        field_types: Mapping[str, str] | None = None,
     ) -> None:
         self.rules = rules_for(precision, api, checks=check)
+        self.declared = {key: DECLARED_KINDS[kind] for key, kind in check_field_types(field_types).items()}
         if max_entry_bytes is None:
             max_entry_bytes = MAX_ENTRY_BYTES_BY_API[api]
         if max_entry_bytes < 1:
@@ -154,6 +160,15 @@ def _after_parse(
             f"the {what} is {size} bytes, more than the {decoder.max_entry_bytes} bytes one request may carry"
         )
     kinds = {key: kind_of(value) for key, value in parsed.fields.items()}
+    if decoder.declared:
+        fields = list(parsed.fields)
+        for key, kind in kinds.items():
+            declared = decoder.declared.get(key, kind)
+            if declared != kind:
+                return parsed.field_positions[fields.index(key)], (
+                    f"field {shown(key)} is {kind} here, but field_types declares it {declared}; "
+                    "line protocol is sent as written, so write the value as that type"
+                )
     tracked = kinds
     if parsed.tags and decoder.rules.api == "v3":
         tracked = {**dict.fromkeys(parsed.tags, TAG), **kinds}
@@ -377,7 +392,12 @@ def iter_entries(data: Any, *, max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES) -
 
 
 def validate(
-    text: Any, *, precision: str = "ns", api: str = "v2", max_entry_bytes: int | None = None
+    text: Any,
+    *,
+    precision: str = "ns",
+    api: str = "v2",
+    max_entry_bytes: int | None = None,
+    field_types: Mapping[str, str] | None = None,
 ) -> list[LineError]:
     """Check line protocol without sending it; return every invalid line (empty if valid).
 
@@ -385,10 +405,11 @@ def validate(
     and ``#`` comment lines are valid. Each error names its 1-based line number,
     the column and what is wrong. ``precision`` sets the range a timestamp must
     be in, ``api`` the target's rules, ``max_entry_bytes`` the largest entry
-    (default: the write client's batch limit for ``api``). If field types could
-    not all be tracked, a warning says so.
+    (default: the write client's batch limit for ``api``), ``field_types`` the
+    declared type of fields. If field types could not all be tracked, a warning
+    says so.
     """
-    decoder = Decoder(precision=precision, api=api, max_entry_bytes=max_entry_bytes)
+    decoder = Decoder(precision=precision, api=api, max_entry_bytes=max_entry_bytes, field_types=field_types)
     errors = [entry.error for entry in decoder.entries(text, errors_only=True) if entry.error is not None]
     for note in decoder.notes:
         warnings.warn(note, stacklevel=2)

@@ -27,6 +27,15 @@ _KINDS = {
 }
 
 
+# The words for the types of declared field types (declared_types.FIELD_TYPES).
+DECLARED_KINDS = {
+    "float": _KINDS[float],
+    "int": _KINDS[int],
+    "uint": _KINDS[Unsigned],
+    "bool": _KINDS[bool],
+    "string": _KINDS[str],
+}
+
 TAG = "a tag"  # InfluxDB 3 keeps a table's tags and fields in one set of columns
 
 
