@@ -25,10 +25,11 @@ OLDEST := .venv-airflow-$(OLDEST_AIRFLOW)
 # than Airflow (tests/test_packaging.py checks this list against pyproject.toml).
 SUPPORTED_PYTHONS := 3.10 3.11 3.12 3.13
 OTHER_PYTHONS ?= $(filter-out $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])'),$(SUPPORTED_PYTHONS))
-CORE_REQUIREMENTS := requests>=2.28 jinja2>=3.1 urllib3>=1.26 pytest>=8 hypothesis>=6.100 numpy
+CORE_REQUIREMENTS := requests>=2.28 jinja2>=3.1 urllib3>=1.26 pytest>=8 hypothesis>=6.100 numpy pandas>=2.1 polars>=1.0 pyarrow>=16
 CORE_TESTS := tests/test_corpus.py tests/test_corpus_influxd.py tests/test_encoder.py tests/test_properties.py \
 	tests/test_validate.py tests/test_retry.py tests/test_client_faults.py tests/test_client_servers.py \
-	tests/test_templating.py tests/test_decoder.py tests/test_fast_paths.py tests/test_client_hostile.py
+	tests/test_templating.py tests/test_decoder.py tests/test_fast_paths.py tests/test_client_hostile.py \
+	tests/test_frames.py
 
 .PHONY: test servers celery-servers browser lint typecheck pytest pytest-oldest pytest-pythons bench demo clean
 
@@ -92,7 +93,8 @@ $(OLDEST)/bin/.installed: pyproject.toml
 
 pytest-oldest: servers $(OLDEST)/bin/.installed
 	$(OLDEST)/bin/python -m pytest tests/test_hook.py tests/test_operator.py tests/test_sample_dags.py tests/test_import_cost.py \
-		tests/test_operator_interrupts.py tests/test_lineage.py tests/test_plugin.py tests/test_operator_input.py
+		tests/test_operator_interrupts.py tests/test_lineage.py tests/test_plugin.py tests/test_operator_input.py \
+		tests/test_operator_frames.py
 
 pytest-pythons: servers
 	scripts/pytest-pythons.sh "$(OTHER_PYTHONS)" "$(CORE_REQUIREMENTS)" $(CORE_TESTS)

@@ -28,6 +28,7 @@ LANDING = DAGS / "data" / "landing"
 TOKEN = "sample-dags-token-never-shown-d41"
 SAMPLE_DAGS = {
     "influxdb_etl_meter_readings",
+    "influxdb_etl_meter_frames",
     "influxdb_manual_write",
     "influxdb_http_checks",
     "influxdb_write_summary",
@@ -132,6 +133,37 @@ def test_etl_writes_exactly_its_interval_and_reruns_are_idempotent(
     run = run_dag(airflow_env, "influxdb_write_summary", "2025-01-01T06:00:00+00:00")
     assert_ok(run)
     assert "energy: 36 lines in 1 batch(es)" in output_of(run)
+
+
+def test_frame_etl_writes_hourly_summaries_once(airflow_env: dict[str, str], influxd: InfluxDB1) -> None:
+    """The pandas ETL: one point per meter for [03:00, 04:00), as computed here from
+    03.csv without pandas; typed as field_types says; the same after a re-run."""
+    expected: dict[tuple[str, str], dict[str, Any]] = {}
+    with (LANDING / "2025-01-01" / "03.csv").open(newline="") as stream:
+        for row in csv.DictReader(stream):
+            meter = expected.setdefault((row["meter"], row["site"]), {"kwh": [], "voltage": [], "not_ok": 0})
+            meter["kwh"].append(float(row["kwh"]))
+            meter["voltage"].append(float(row["voltage"]))
+            meter["not_ok"] += row["status"] != "ok"
+    for _ in range(2):
+        assert_ok(run_dag(airflow_env, "influxdb_etl_meter_frames", "2025-01-01T04:00:00+00:00"))
+        rows = influxd.rows("SELECT * FROM meter_hourly", "energy")
+        assert len(rows) == len(expected) == 3
+        for row in rows:
+            want = expected[(row["meter"], row["site"])]
+            assert row["time"] == ns("2025-01-01T03:00:00Z")
+            assert row["kwh"] == pytest.approx(sum(want["kwh"]))
+            assert row["voltage_mean"] == pytest.approx(sum(want["voltage"]) / len(want["voltage"]))
+            assert row["voltage_min"] == min(want["voltage"])
+            assert (row["readings"], row["not_ok"]) == (len(want["kwh"]), want["not_ok"])
+    keys = dict(map(tuple, influxd.query("SHOW FIELD KEYS FROM meter_hourly", "energy")[0]["values"]))
+    assert keys == {
+        "kwh": "float",
+        "voltage_mean": "float",
+        "voltage_min": "float",
+        "readings": "integer",
+        "not_ok": "integer",
+    }
 
 
 def test_etl_interval_across_files_takes_only_its_rows(monkeypatch: pytest.MonkeyPatch) -> None:
