@@ -232,7 +232,8 @@ def test_frame_modules_are_loaded_only_when_a_frame_is_given() -> None:
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(), str(path))
         for node in tree.body:  # module level only; imports in functions run when called
-            if isinstance(node, ast.ImportFrom) and node.level and (node.module or "").split(".")[-1] in names:
+            module = (node.module or "").split(".")[-1] if isinstance(node, ast.ImportFrom) else ""
+            if isinstance(node, ast.ImportFrom) and node.level and module in names:
                 eager.append(path.relative_to(ROOT).as_posix())
     assert not eager, f"frame modules imported at module level by {eager}"
 
