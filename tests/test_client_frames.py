@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def frame(rows: int = 10) -> object:
     )
 
 
-MAPPING = {"measurement": "m", "tag_columns": ["host"], "time_column": "time"}
+MAPPING: dict[str, Any] = {"measurement": "m", "tag_columns": ["host"], "time_column": "time"}
 
 
 def test_a_frame_is_sent_as_its_lines_in_batches(
