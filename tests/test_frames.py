@@ -418,3 +418,9 @@ def test_importing_the_codec_imports_no_frame_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_string_view_and_small_string_columns() -> None:
+    for kind in (pa.string(), pa.large_string(), pa.string_view()):
+        table = pa.table({"h": pa.array(["a b", "c"] * 40, kind), "s": pa.array(['x"'] * 80, kind)})
+        assert lines(table, measurement="m", tag_columns=["h"])[:2] == ['m,h=a\\ b s="x\\""', 'm,h=c s="x\\""']

@@ -73,7 +73,7 @@ def name_text(array: pa.Array, role: str, prefix: str = "") -> tuple[pa.Array, p
     ``_NAME_SUSPECT``), and long ones."""
     kind = array.type
     if is_text(kind):  # few distinct names: escape each once
-        return _dictionary(pc.dictionary_encode(array), lambda values: _names(values, role, prefix))
+        return _dictionary(pc.dictionary_encode(_text(array)), lambda values: _names(values, role, prefix))
     if pa.types.is_dictionary(kind):
         return _dictionary(array, lambda values: name_text(values, role, prefix))
     return _names(array, role, prefix)
@@ -137,6 +137,7 @@ def field_text(array: pa.Array, declared: str | None) -> tuple[Parts, pa.Array]:
             pc.cast(array, pa.large_string()),
             "u" if pa.types.is_unsigned_integer(kind) else "i",
         ], suspect
+    array = _text(array)
     if _repeats(array):
         text, bad = _dictionary(pc.dictionary_encode(array), lambda values: _joined(_strings(values)))
         return [text], _or(suspect, bad)
