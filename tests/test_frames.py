@@ -89,6 +89,7 @@ def tables(draw: st.DrawFn) -> dict[str, Any]:
             ),
         )
     )
+    declared = {key: draw(st.sampled_from(["float", "int", "uint", "bool", "string"])) for key in fields}
     return {
         "rows": rows,
         "fields": fields,
@@ -96,15 +97,24 @@ def tables(draw: st.DrawFn) -> dict[str, Any]:
         "unit": unit,
         "times": times,
         "precision": draw(st.sampled_from(sorted(UNITS))),
+        # Some text columns dictionary-encoded (categoricals); some field types declared.
+        "dictionary": draw(st.sets(st.sampled_from([*tags, *fields]))),
+        "field_types": {k: v for k, v in declared.items() if draw(st.booleans())},
+        "measurements": draw(st.one_of(st.none(), st.lists(tag_value, min_size=rows, max_size=rows))),
     }
 
 
 def arrow_table(table: dict[str, Any]) -> Any:
     columns = {}
+    if table["measurements"] is not None:
+        columns["name"] = pa.array(table["measurements"], pa.large_string())
     for key, values in table["tags"].items():
         columns[key] = pa.array(values, pa.large_string())
     for key, (kind, values) in table["fields"].items():
         columns[key] = pa.array(values, KINDS[kind][1])
+    for key in table["dictionary"]:
+        if pa.types.is_large_string(columns[key].type):
+            columns[key] = columns[key].dictionary_encode()
     if table["times"] is not None:
         columns["time"] = pa.array(table["times"], pa.timestamp(table["unit"], "UTC"))
     return pa.table(columns)
@@ -131,13 +141,13 @@ def expected(table: dict[str, Any]) -> list[tuple[int, str | RecordError | None]
             result.append((row, None))
             continue
         record = {
-            "measurement": "m",
+            "measurement": "m" if table["measurements"] is None else table["measurements"][row],
             "tags": {key: values[row] for key, values in table["tags"].items()},
             "fields": fields,
             "time": None if table["times"] is None else python_time(table["times"][row], table["unit"]),
         }
         try:
-            (line,) = encode_records([record], precision=table["precision"])
+            (line,) = encode_records([record], precision=table["precision"], field_types=table["field_types"])
         except RecordError as exc:
             result.append((row, exc))
         else:
@@ -157,9 +167,11 @@ def frames_of(table: dict[str, Any]) -> dict[str, Any]:
 def test_a_frame_row_is_written_as_the_equivalent_record(table: dict[str, Any]) -> None:
     want = expected(table)
     mapping = FrameMapping(
-        measurement="m",
+        measurement="m" if table["measurements"] is None else None,
+        measurement_column=None if table["measurements"] is None else "name",
         tag_columns=list(table["tags"]),
         time_column="time" if table["times"] is not None else None,
+        field_types=table["field_types"],
     )
     for library, frame in frames_of(table).items():
         got: list[tuple[int, str | RecordError | None]] = []
@@ -423,4 +435,7 @@ def test_importing_the_codec_imports_no_frame_library() -> None:
 def test_string_view_and_small_string_columns() -> None:
     for kind in (pa.string(), pa.large_string(), pa.string_view()):
         table = pa.table({"h": pa.array(["a b", "c"] * 40, kind), "s": pa.array(['x"'] * 80, kind)})
-        assert lines(table, measurement="m", tag_columns=["h"])[:2] == ['m,h=a\\ b s="x\\""', 'm,h=c s="x\\""']
+        assert lines(table, measurement="m", tag_columns=["h"])[:2] == [
+            'm,h=a\\ b s="x\\""',
+            'm,h=c s="x\\""',
+        ]

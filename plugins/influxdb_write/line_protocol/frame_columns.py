@@ -70,13 +70,19 @@ def name_text(array: pa.Array, role: str, prefix: str = "") -> tuple[pa.Array, p
     """Tag values (``role`` "tag": ``,= `` escaped, after ``prefix``; null for a missing
     or empty value) or measurement names ("measurement": ``, `` escaped) of a column.
     Suspect: names the record encoder refuses or must look at (see
-    ``_NAME_SUSPECT``), and long ones."""
+    ``_NAME_SUSPECT``), long ones, and a missing measurement."""
     kind = array.type
     if is_text(kind):  # few distinct names: escape each once
-        return _dictionary(pc.dictionary_encode(_text(array)), lambda values: _names(values, role, prefix))
-    if pa.types.is_dictionary(kind):
-        return _dictionary(array, lambda values: name_text(values, role, prefix))
-    return _names(array, role, prefix)
+        text, suspect = _dictionary(
+            pc.dictionary_encode(_text(array)), lambda values: _names(values, role, prefix)
+        )
+    elif pa.types.is_dictionary(kind):
+        text, suspect = _dictionary(array, lambda values: name_text(values, role, prefix))
+    else:
+        text, suspect = _names(array, role, prefix)
+    if role == "measurement":
+        suspect = _or(suspect, pc.is_null(text))
+    return text, suspect
 
 
 def _names(array: pa.Array, role: str, prefix: str) -> tuple[pa.Array, pa.Array]:
@@ -90,8 +96,7 @@ def _names(array: pa.Array, role: str, prefix: str) -> tuple[pa.Array, pa.Array]
         pc.match_substring_regex(text, _NAME_SUSPECT), pc.greater(pc.binary_length(text), MAX_NAME_BYTES // 4)
     )
     if role == "measurement":
-        suspect = _or(suspect, pc.starts_with(text, "#"))
-        suspect = _or(suspect, pc.or_(pc.is_null(text), pc.equal(text, "")))
+        suspect = _or(_or(suspect, pc.starts_with(text, "#")), pc.equal(text, ""))
         specials: tuple[str, ...] = (",", " ")
     else:
         text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text)
@@ -185,7 +190,7 @@ def _declared(array: pa.Array, declared: str) -> tuple[pa.Array, pa.Array]:
             fits = pc.and_(whole, pc.and_(pc.greater_equal(array, low), pc.less(array, high)))
         elif pa.types.is_integer(kind):
             if declared == "int" and kind == pa.uint64():
-                fits = pc.less_equal(array, INT64_MAX)
+                fits = pc.less_equal(array, pa.scalar(INT64_MAX, pa.uint64()))
             elif declared == "uint" and pa.types.is_signed_integer(kind):
                 fits = pc.greater_equal(array, 0)
             else:
