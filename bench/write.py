@@ -154,6 +154,8 @@ def run_ours_frame(url: str, count: int, path: str) -> tuple[int, float]:
 
 
 def run_bare_frame(url: str, count: int, path: str) -> tuple[int, float]:
+    """The bare loop: the frame's lines, rendered by ``encode_frame`` into 5,000-line
+    bodies before the clock starts; timed: gzip and POST each body."""
     import requests
 
     from frames import MEASUREMENT as NAME
@@ -192,9 +194,11 @@ def child(mode: str, url: str, count: int, path: str) -> None:
     began = time.perf_counter()
     done = MODES[mode](url, count, path)
     # Frame modes build their input first and time their own part.
-    lines, seconds = done if isinstance(done, tuple) else (done, time.perf_counter() - began)
+    lines, seconds, *added = done if isinstance(done, tuple) else (done, time.perf_counter() - began)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak, "lines": lines}), flush=True)
+    print(
+        json.dumps({"seconds": seconds, "peak_mb": peak, "lines": lines, "added_mb": sum(added)}), flush=True
+    )
     # The work is done and reported. Exit without the interpreter's shutdown,
     # which joins every thread-pool thread: the official WriteApi leaves one
     # behind that sleeps until its last batch's flush-interval timer is due
@@ -311,6 +315,12 @@ def main() -> None:
             f"| {label.split(': ')[0]} | {label.split(': ')[1]} | {seconds:.2f} | "
             f"{args.records / seconds:,.0f} | {med(mode, 'peak_mb'):.0f} MB | "
             f"{ratio:.2f}x of {base.split('-')[0]} |"
+        )
+    if "ours-frame" in results:
+        print()
+        print(
+            f"Memory the frame write adds to the frame (peak resident size during the write, "
+            f"less the resident size before it): {med('ours-frame', 'added_mb'):.0f} MB"
         )
     print(file=sys.stderr)
     for mode, runs in results.items():
