@@ -6,6 +6,8 @@
 # folder; PYTHON<major>_<minor> (e.g. PYTHON3_10=/opt/py/bin/python3.10) names it
 # directly. A missing one is reported by name; with CI set, that fails the run.
 set -euo pipefail
+# The property tests run in full on the main interpreter (tests/examples.py).
+export IW_EXAMPLES_SCALE="${IW_EXAMPLES_SCALE:-0.25}"
 versions=$1 requirements=$2
 shift 2
 missing=()

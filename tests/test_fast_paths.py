@@ -15,6 +15,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from examples import examples
 from influxdb_write.line_protocol import Decoder
 from influxdb_write.line_protocol.fast_path import closes_on_its_line, plain_line
 from influxdb_write.line_protocol.grammar import NeedMoreText, SyntaxProblem, parse_entry, rules_for
@@ -101,7 +102,7 @@ def _all_ways(text: str, **options: Any) -> dict[str, Any]:
     return outcome
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(TEXTS, st.sampled_from(["v1", "v2", "v3"]))
 def test_the_fast_paths_change_nothing(text: str, api: str) -> None:
     # Twice over: shapes learned from the first copy serve the second.
@@ -109,14 +110,14 @@ def test_the_fast_paths_change_nothing(text: str, api: str) -> None:
     assert _all_ways(doubled, api=api) == _all_ways(doubled, api=api, fast=False)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(one_shape(), st.sampled_from(["v1", "v2", "v3"]))
 def test_lines_of_a_known_shape_are_judged_as_the_parser_judges_them(text: str, api: str) -> None:
     doubled = text + "\n" + text
     assert _all_ways(doubled, api=api) == _all_ways(doubled, api=api, fast=False)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(TEXTS)
 def test_a_line_proven_closed_never_opens_a_string(text: str) -> None:
     rules = rules_for(checks=False)
@@ -131,7 +132,7 @@ def test_a_line_proven_closed_never_opens_a_string(text: str) -> None:
             raise AssertionError(f"{line!r} was proven closed, but its string value goes on") from None
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(lines())
 def test_the_plain_line_finds_the_timestamp_the_parser_finds(line: str) -> None:
     match = plain_line("ns").fullmatch(line)

@@ -19,6 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from examples import examples
+
 pd = pytest.importorskip("pandas")
 pl = pytest.importorskip("polars")
 pa = pytest.importorskip("pyarrow")
@@ -162,7 +164,7 @@ def frames_of(table: dict[str, Any]) -> dict[str, Any]:
     return frames
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
 def test_a_frame_row_is_written_as_the_equivalent_record(table: dict[str, Any]) -> None:
     want = expected(table)

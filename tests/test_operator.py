@@ -92,6 +92,7 @@ def test_every_source_lands(airflow_env: dict[str, str], influxd: InfluxDB1) -> 
         "seconds",
         "skipped",
         "empty",
+        "rows_without_fields",
         "dry_run",
     }
     assert all(TOKEN not in str(row) for row in xcoms + rendered)

@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from examples import examples
 from influxdb_write.line_protocol import (
     RecordError,
     Unsigned,
@@ -55,7 +56,7 @@ def _same(value: Any, other: Any) -> bool:
     return type(value) is type(other) and (value == other or value != value)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(records())
 def test_encode_then_parse_round_trips(case: tuple[dict[str, Any], str]) -> None:
     record, unit = case
@@ -70,7 +71,7 @@ def test_encode_then_parse_round_trips(case: tuple[dict[str, Any], str]) -> None
     assert parsed.time == record.get("time")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(records(), min_size=1, max_size=20))
 def test_many_records_keep_order_and_line_numbers(cases: list[tuple[dict[str, Any], str]]) -> None:
     # Every precision's range lies inside ns. Each record gets a measurement of its
@@ -88,7 +89,7 @@ def test_many_records_keep_order_and_line_numbers(cases: list[tuple[dict[str, An
     assert [p.line for p in parsed] == [offset + 1 for offset in offsets[:-1]]
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(
     st.datetimes(
         min_value=dt.datetime(1700, 1, 1),
@@ -106,7 +107,7 @@ def test_datetimes_convert_exactly(when: dt.datetime, unit: str) -> None:
     assert back <= when < back + dt.timedelta(microseconds=max(1, 10**6 // per_second))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.text(max_size=60))
 def test_validate_never_crashes_and_agrees_with_parse(text: str) -> None:
     errors = validate(text)
@@ -120,7 +121,7 @@ def test_validate_never_crashes_and_agrees_with_parse(text: str) -> None:
     assert (errors == []) == parsed_ok
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(records(), min_size=1, max_size=10), st.sampled_from(["", "\n", "\n\n# c\n"]))
 def test_iter_entries_regroups_encoded_entries(cases: list[tuple[dict[str, Any], str]], gap: str) -> None:
     from influxdb_write.line_protocol import iter_entries
@@ -142,7 +143,7 @@ FIELD_VALUES = st.one_of(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.lists(st.dictionaries(st.sampled_from(["a", "b c", "d=e"]), FIELD_VALUES, min_size=1), min_size=1))
 def test_compiled_fieldsets_agree_with_the_general_path(field_sets: list[dict[str, Any]]) -> None:
     """A dict of fields goes through a function compiled for its keys; any other

@@ -56,22 +56,6 @@ with dag("iw_fr_decorated_polars"):
 
     polars_rows()
 
-with dag("iw_fr_bad_row"):
-
-    @task
-    def counts() -> Any:
-        import pandas as pd
-
-        return pd.DataFrame({"count": [1.0, 2.5, 3.0]})
-
-    counts() >> InfluxDBWriteOperator(
-        task_id="write",
-        bucket="iw_fr_bad_row",
-        xcom_from="counts",
-        measurement="c",
-        field_types={"count": "int"},
-    )
-
 with dag("iw_fr_bad_row_skip"):
 
     @task
@@ -90,7 +74,15 @@ with dag("iw_fr_bad_row_skip"):
         validate="skip",
     )
 
-with dag("iw_fr_conflict"):
+# The cases strict validation must refuse: the tasks of one DAG, one `airflow dags test`
+# for all; each writes (or must not write) the database named as the task.
+with dag("iw_fr_strict"):
+
+    @task
+    def counts() -> Any:
+        import pandas as pd
+
+        return pd.DataFrame({"count": [1.0, 2.5, 3.0]})
 
     @task
     def ints() -> Any:
@@ -98,35 +90,39 @@ with dag("iw_fr_conflict"):
 
         return pd.DataFrame({"v": [1, 2]})
 
-    ints() >> InfluxDBWriteOperator(
-        task_id="write", bucket="iw_fr_conflict", line_protocol="m v=1.5", xcom_from="ints", measurement="m"
-    )
-
-with dag("iw_fr_missing_column"):
-
     @task
     def frame() -> Any:
         return readings()
 
+    counts() >> InfluxDBWriteOperator(
+        task_id="iw_fr_bad_row",
+        bucket="iw_fr_bad_row",
+        xcom_from="counts",
+        measurement="c",
+        field_types={"count": "int"},
+    )
+    ints() >> InfluxDBWriteOperator(
+        task_id="iw_fr_conflict",
+        bucket="iw_fr_conflict",
+        line_protocol="m v=1.5",
+        xcom_from="ints",
+        measurement="m",
+    )
     frame() >> InfluxDBWriteOperator(
-        task_id="write",
+        task_id="iw_fr_missing_column",
         bucket="iw_fr_missing_column",
         xcom_from="frame",
         measurement="m",
         tag_columns=["nope"],
     )
-
-with dag("iw_fr_no_frame"):
     InfluxDBWriteOperator(
-        task_id="write",
+        task_id="iw_fr_no_frame",
         bucket="iw_fr_no_frame",
         records=[{"measurement": "m", "fields": {"v": 1}}],
         tag_columns=["host"],
     )
-
-with dag("iw_fr_text_declared"):
     InfluxDBWriteOperator(
-        task_id="write",
+        task_id="iw_fr_text_declared",
         bucket="iw_fr_text_declared",
         line_protocol="m count=1i\nm count=2.5",
         field_types={"count": "int"},
