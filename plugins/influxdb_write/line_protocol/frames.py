@@ -20,11 +20,13 @@ imports nothing beyond the standard library until then.
 
 from __future__ import annotations
 
+import collections
 import datetime as _dt
 import itertools
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .declared_types import check_field_types
 from .encoder import encode_records
@@ -32,7 +34,11 @@ from .errors import FrameError, RecordError, RowError
 from .escaping import escape_key, escape_measurement, shown
 from .precision import check_precision
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
 SLICE_ROWS = 50_000
+ENCODING_THREADS = 4  # at most; never more than the machine's cores
 SHOWN_ROWS = 10
 _FRAME_TYPES = {
     ("pandas", "DataFrame"),
@@ -321,12 +327,28 @@ def frame_slices(
 
 
 def _slices(source: Any, plan: _Plan, slice_rows: int) -> Iterator[Slice]:
+    """Slices encoded on a few threads, given in order. Arrow's kernels release the
+    GIL, so slices are encoded side by side while the caller turns the previous
+    one into strings or sends it; at most ``workers + 1`` slices are in memory."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from .frame_columns import slice_lines
 
     wanted = [plan.measurement_column, *(c for c, _ in plan.tags), *(c for c, _, _ in plan.fields), plan.time]
     wanted = [c for c in wanted if c is not None]
-    for start, columns in source.slices(wanted, slice_rows):
-        yield slice_lines(start, columns, plan, _fallback)
+    workers = max(1, min(ENCODING_THREADS, os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers, thread_name_prefix="influxdb-write-frame") as pool:
+        pending: collections.deque[Future[Slice]] = collections.deque()
+        try:
+            for start, columns in source.slices(wanted, slice_rows):
+                pending.append(pool.submit(slice_lines, start, columns, plan, _fallback))
+                if len(pending) > workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def _fallback(plan: _Plan, row: int, values: Mapping[Any, Any], time: Any) -> str | None:
