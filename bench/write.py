@@ -141,16 +141,37 @@ def frame(count: int) -> Any:
     return make_frame(count, start=START, freq="ms")
 
 
-def run_ours_frame(url: str, count: int, path: str) -> tuple[int, float]:
+def run_ours_frame(url: str, count: int, path: str) -> tuple[int, float, float]:
+    import ctypes
+    import gc
+
+    import pyarrow
+
     from frames import MEASUREMENT as NAME
     from frames import TAGS
     from influxdb_write.client import InfluxDBWriteClient
 
     data = frame(count)
+    # What the write adds to the frame it is given: once the frame is built, the
+    # memory freed while building it is handed back to the system (else the write
+    # reuses it unseen), the peak resident size is reset (Linux: clear_refs 5), and
+    # read again after the write. Arrow allocates from malloc here (see measure()).
+    gc.collect()
+    pyarrow.default_memory_pool().release_unused()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+    resident = memory_kb("VmRSS")
     began = time.perf_counter()
     with InfluxDBWriteClient(url, "token", org="org", max_batch_lines=BATCH) as client:
         lines = client.write("bench", data, measurement=NAME, tag_columns=TAGS, time_column="time").lines
-    return lines, time.perf_counter() - began
+    return lines, time.perf_counter() - began, (memory_kb("VmHWM") - resident) / 1024
+
+
+def memory_kb(key: str) -> int:
+    """``VmRSS`` (resident now) or ``VmHWM`` (peak resident) of this process, in kB."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(key + ":"))
 
 
 def run_bare_frame(url: str, count: int, path: str) -> tuple[int, float]:
@@ -235,8 +256,11 @@ def measure(mode: str, folder: Path, count: int, path: str) -> dict[str, float]:
     server = start_victoria_metrics(data)
     try:
         command = [sys.executable, __file__, "--child", mode, "--url", server.url]
+        # Arrow allocates from malloc in every run, so that what a frame write adds to
+        # its frame shows in the resident size (Arrow's default pool keeps freed memory).
+        env = {**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system"}
         done = subprocess.run(
-            [*command, "--records", str(count), "--file", path], capture_output=True, text=True
+            [*command, "--records", str(count), "--file", path], capture_output=True, text=True, env=env
         )
         if done.returncode:
             raise RuntimeError(f"{mode} failed with exit status {done.returncode}:\n{done.stderr}")
