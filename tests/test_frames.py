@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import os
 import subprocess
 import sys
 import zoneinfo
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -430,7 +432,11 @@ def test_importing_the_codec_imports_no_frame_library() -> None:
         "import sys, influxdb_write.line_protocol as lp; "
         "print(sorted(m for m in ('pandas', 'polars', 'pyarrow', 'numpy') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    plugins = str(Path(__file__).resolve().parents[1] / "plugins")
+    env = {**os.environ, "PYTHONPATH": plugins}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout
     assert out.strip() == "[]"
 
 
