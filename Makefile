@@ -15,9 +15,11 @@ BIN := $(VENV)/bin
 # The oldest Airflow this package supports. `make test` runs the Airflow tests on
 # it too. Without Airflow's constraints file (not reachable here), pip picks
 # releases of cadwyn, fastapi, pydantic and universal-pathlib too new for 3.0.6
-# to run any DAG, so those are pinned to versions of its time.
+# to run any DAG, so those are pinned to versions of its time. pandas too: 3.0's
+# XCom serializer knows a DataFrame only as pandas.core.frame.DataFrame, and
+# pandas 3 names the class pandas.DataFrame (Airflow 3.3 registers both).
 OLDEST_AIRFLOW ?= 3.0.6
-OLDEST_PINS := cadwyn==5.4.3 fastapi==0.116.1 pydantic==2.11.7 universal-pathlib==0.2.6
+OLDEST_PINS := cadwyn==5.4.3 fastapi==0.116.1 pydantic==2.11.7 universal-pathlib==0.2.6 'pandas<3'
 OLDEST := .venv-airflow-$(OLDEST_AIRFLOW)
 
 # The codec, client and template tests need no Airflow; they run on every
