@@ -146,6 +146,32 @@ def test_connection_from_json_env(monkeypatch: pytest.MonkeyPatch, victoria: Vic
     )
 
 
+def test_hook_writes_a_frame(monkeypatch: pytest.MonkeyPatch, victoria: VictoriaMetrics) -> None:
+    pd = pytest.importorskip("pandas")
+    conn = {"conn_type": "influxdb_write", "host": victoria.url, "password": TOKEN, "extra": {"bucket": "b"}}
+    monkeypatch.setenv("AIRFLOW_CONN_INFLUXDB_WRITE_DEFAULT", json.dumps(conn))
+    frame = pd.DataFrame(
+        {
+            "host": ["a", "b"],
+            "kwh": [1, 2],
+            "time": pd.to_datetime([1_700_000_000, 1_700_000_060], unit="s", utc=True),
+        }
+    )
+    result = InfluxDBWriteHook().write(
+        frame,
+        measurement="hook_frame",
+        tag_columns=["host"],
+        time_column="time",
+        field_types={"kwh": "float"},
+    )
+    assert result.lines == 2
+    series = victoria.export('{__name__="hook_frame_kwh"}')
+    assert sorted((s["metric"]["host"], s["values"], s["timestamps"]) for s in series) == [
+        ("a", [1.0], [1_700_000_000_000]),
+        ("b", [2.0], [1_700_000_060_000]),
+    ]
+
+
 def test_connection_from_uri_env(monkeypatch: pytest.MonkeyPatch) -> None:
     uri = f"influxdb-write://:{TOKEN}@http%3A%2F%2Finflux%3A8086/?org=acme&bucket=metrics&api=v2"
     monkeypatch.setenv("AIRFLOW_CONN_INFLUX_URI", uri)
