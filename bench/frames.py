@@ -73,54 +73,45 @@ def ours(frame: Any) -> list[str]:
     return list(encode_frame(frame, measurement=MEASUREMENT, tag_columns=TAGS, time_column="time"))
 
 
-def influxdb_client_pandas(frame: Any) -> list[str]:
-    from influxdb_client.client.write.dataframe_serializer import data_frame_to_list_of_points
-    from influxdb_client.client.write_api import PointSettings
+def official(module: str, function: str, settings_module: str) -> Callable[[Any], list[str]]:
+    """An official client's serializer, called as its write API calls it, with the
+    same mapping as ours: measurement, tag columns, timestamp column, nanoseconds."""
 
-    return list(
-        data_frame_to_list_of_points(
-            frame,
-            PointSettings(),
-            "ns",
-            data_frame_measurement_name=MEASUREMENT,
-            data_frame_tag_columns=TAGS,
-            data_frame_timestamp_column="time",
+    def encode(frame: Any) -> list[str]:
+        import importlib
+
+        to_points = getattr(importlib.import_module(module), function)
+        point_settings = importlib.import_module(settings_module).PointSettings()
+        return list(
+            to_points(
+                frame,
+                point_settings,
+                "ns",
+                data_frame_measurement_name=MEASUREMENT,
+                data_frame_tag_columns=TAGS,
+                data_frame_timestamp_column="time",
+            )
         )
-    )
+
+    return encode
 
 
-def influxdb3_pandas(frame: Any) -> list[str]:
-    from influxdb_client_3.write_client.client.write.dataframe_serializer import data_frame_to_list_of_points
-    from influxdb_client_3.write_client.client.write_api import PointSettings
-
-    return list(
-        data_frame_to_list_of_points(
-            frame,
-            PointSettings(),
-            "ns",
-            data_frame_measurement_name=MEASUREMENT,
-            data_frame_tag_columns=TAGS,
-            data_frame_timestamp_column="time",
-        )
-    )
-
-
-def influxdb3_polars(frame: Any) -> list[str]:
-    from influxdb_client_3.write_client.client.write.polars_dataframe_serializer import (
-        polars_data_frame_to_list_of_points,
-    )
-    from influxdb_client_3.write_client.client.write_api import PointSettings
-
-    return list(
-        polars_data_frame_to_list_of_points(
-            frame,
-            PointSettings(),
-            "ns",
-            data_frame_measurement_name=MEASUREMENT,
-            data_frame_tag_columns=TAGS,
-            data_frame_timestamp_column="time",
-        )
-    )
+V3_WRITE = "influxdb_client_3.write_client.client.write"
+influxdb_client_pandas = official(
+    "influxdb_client.client.write.dataframe_serializer",
+    "data_frame_to_list_of_points",
+    "influxdb_client.client.write_api",
+)
+influxdb3_pandas = official(
+    f"{V3_WRITE}.dataframe_serializer",
+    "data_frame_to_list_of_points",
+    "influxdb_client_3.write_client.client.write_api",
+)
+influxdb3_polars = official(
+    f"{V3_WRITE}.polars_dataframe_serializer",
+    "polars_data_frame_to_list_of_points",
+    "influxdb_client_3.write_client.client.write_api",
+)
 
 
 # name -> (encoder, frame library)

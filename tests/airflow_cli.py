@@ -36,6 +36,14 @@ def run_dag(env: dict[str, str], dag_id: str, date: str, *args: str) -> subproce
     )
 
 
+def failed_run_output(env: dict[str, str], dag_id: str, date: str) -> str:
+    """The output of a DAG run that must fail (a DAG whose tasks are cases that each
+    fail on their own, checked against it one by one), as :func:`output_of` gives it."""
+    run = run_dag(env, dag_id, date)
+    assert run.returncode != 0, output_of(run)[-3000:]
+    return output_of(run)
+
+
 def json_out(env: dict[str, str], *args: str) -> Any:
     out = subprocess.run(
         [AIRFLOW, *args, "-o", "json"], env=env, capture_output=True, text=True, check=True, timeout=300

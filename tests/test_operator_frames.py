@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_cli import airflow_home, output_of, run_dag
+from airflow_cli import airflow_home, failed_run_output, output_of, run_dag
 from servers import InfluxDB1
 
 pytest.importorskip("pandas")
@@ -122,9 +122,7 @@ STRICT_FAILURES = [
 @pytest.fixture(scope="module")
 def strict_run(airflow_env: dict[str, str]) -> str:
     """The output of one run of iw_fr_strict, whose tasks are the STRICT_FAILURES cases."""
-    run = run_dag(airflow_env, "iw_fr_strict", "2024-03-02")
-    assert run.returncode != 0
-    return output_of(run)
+    return failed_run_output(airflow_env, "iw_fr_strict", "2024-03-02")
 
 
 @pytest.mark.parametrize(("name", "message"), STRICT_FAILURES, ids=[row[0] for row in STRICT_FAILURES])
