@@ -78,8 +78,9 @@ def test_a_pandas_frame_from_xcom_is_written_row_for_row(
     assert "XCom of make: 1 row(s) of the frame were not written: every field value was missing (rows 2)" in (
         output_of(run)
     )
+    assert [r["other"] for r in influxd.rows("SELECT * FROM extra", "iw_fr_xcom")] == [5]
     summary = _summary(airflow_env, "iw_fr_xcom")
-    assert (summary["lines"], summary["rows_without_fields"]) == (3, 1)
+    assert (summary["lines"], summary["rows_without_fields"]) == (4, 1)
     # Run again: the same points, overwritten, nothing added.
     again = run_dag(airflow_env, "iw_fr_xcom", "2024-03-03")
     assert again.returncode == 0, output_of(again)[-3000:]

@@ -201,13 +201,15 @@ class FrameSource(Source):
         from .line_protocol.frames import RowsWithoutFields
 
         self.without_fields = RowsWithoutFields()
+        if type(self.frame).__name__ == "LazyFrame":  # read several times: collected once
+            self.frame = self.frame.collect()
 
     def items(self, decoder: Decoder, *, errors_only: bool = False) -> Iterator[Item]:
         from .line_protocol.frames import RowsWithoutFields, frame_slices
 
         self.without_fields = RowsWithoutFields()
         try:
-            slices = frame_slices(self.frame, self.mapping, precision=self.precision)
+            slices = frame_slices(self.frame, self._mapping(), precision=self.precision)
         except FrameError as exc:
             raise InvalidInputError(f"{self.name}: {exc}; nothing was written") from None
         for part in slices:
@@ -232,6 +234,18 @@ class FrameSource(Source):
                     yield Item(row, line, Problem(self.name, row, f"row {row}: {found}"))
                 elif not errors_only:
                     yield Item(row, line, None)
+
+    def _mapping(self) -> FrameMapping:
+        """The mapping, with only the declared field types of this frame's columns: the
+        task's ``field_types`` may also declare fields of its other inputs."""
+        from .line_protocol.frame_sources import open_frame
+
+        declared = self.mapping.field_types
+        if not declared:
+            return self.mapping
+        columns = {str(column) for column in open_frame(self.frame).columns}
+        mine = {key: kind for key, kind in declared.items() if key in columns}
+        return FrameMapping(**{**self.mapping.__dict__, "field_types": mine})
 
     def is_empty(self) -> bool:
         rows = getattr(self.frame, "num_rows", None)  # pyarrow

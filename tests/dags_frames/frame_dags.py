@@ -42,8 +42,14 @@ with dag("iw_fr_xcom"):
     def make() -> Any:
         return readings()
 
+    # field_types also declares a field of the line protocol input, which the frame does not have.
     make() >> InfluxDBWriteOperator(
-        task_id="write", bucket="iw_fr_xcom", xcom_from="make", field_types={"kwh": "float"}, **MAPPING
+        task_id="write",
+        bucket="iw_fr_xcom",
+        xcom_from="make",
+        line_protocol="extra other=5i",
+        field_types={"kwh": "float", "other": "int"},
+        **MAPPING,
     )
 
 with dag("iw_fr_decorated_polars"):
