@@ -30,13 +30,12 @@ from .values import INT64_MAX, Unsigned
 # written (a control character, a byte-order mark, a trailing backslash) or writes it.
 _NAME_SUSPECT = r"[\x00-\x1f\x7f\x{feff}\\]"
 _TEXT = (pa.string(), pa.large_string(), pa.string_view())
-_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 _EPOCH = _dt.datetime(1970, 1, 1)
 
 
-def _or(mask: pa.Array | None, more: pa.Array) -> pa.Array:
-    more = pc.fill_null(more, False)
-    return more if mask is None else pc.or_(mask, more)
+def _or(mask: pa.Array, more: pa.Array) -> pa.Array:
+    """``mask`` or ``more``, a null in ``more`` counting as false."""
+    return pc.or_(mask, pc.fill_null(more, False))
 
 
 def _no_rows(length: int) -> pa.Array:
@@ -261,7 +260,7 @@ def _timestamps(array: pa.Array, precision: str, naive_tz: _dt.tzinfo | None) ->
     """Timestamps as integers in ``precision``, floored, as the record encoder converts
     datetimes; naive ones are taken to be in ``naive_tz``. None if some are beyond int64."""
     kind = array.type
-    unit = _UNITS[kind.unit]
+    unit = NANOSECONDS[kind.unit]
     values = pc.cast(array, pa.int64())
     if kind.tz is None:
         if naive_tz is None:
