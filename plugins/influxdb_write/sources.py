@@ -11,6 +11,7 @@ each time, never held. Loaded when a task runs, not when a DAG file is parsed.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -245,7 +246,7 @@ class FrameSource(Source):
             return self.mapping
         columns = {str(column) for column in open_frame(self.frame).columns}
         mine = {key: kind for key, kind in declared.items() if key in columns}
-        return FrameMapping(**{**self.mapping.__dict__, "field_types": mine})
+        return dataclasses.replace(self.mapping, field_types=mine)
 
     def is_empty(self) -> bool:
         rows = getattr(self.frame, "num_rows", None)  # pyarrow
@@ -276,7 +277,7 @@ class Encoding:
     def frame_mapping(self) -> FrameMapping:
         mapping = self.frame or FrameMapping()
         if self.field_types and not mapping.field_types:
-            mapping = FrameMapping(**{**mapping.__dict__, "field_types": self.field_types})
+            mapping = dataclasses.replace(mapping, field_types=self.field_types)
         return mapping
 
 

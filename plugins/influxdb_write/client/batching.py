@@ -13,6 +13,7 @@ row's position plus one for frames.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -154,7 +155,7 @@ def numbered_entries(
     if is_frame(data):
         mapping = frame or FrameMapping()
         if field_types:
-            mapping = FrameMapping(**{**mapping.__dict__, "field_types": field_types})
+            mapping = dataclasses.replace(mapping, field_types=field_types)
         return _Frame(data, mapping, precision)
     if frame is not None:
         raise TypeError(
