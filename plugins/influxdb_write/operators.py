@@ -172,11 +172,11 @@ class InfluxDBWriteOperator(BaseOperator):
         self._dry_run = dry_run  # BaseOperator.dry_run is a method
         self.if_empty = if_empty
         self.field_types = dict(field_types or {})  # checked when the task runs: the codec is not loaded here
-        self.frame_options = {
+        self.frame_options = {  # FrameMapping.from_options reads them when the task runs
             "measurement": measurement,
             "measurement_column": measurement_column,
-            "tag_columns": [tag_columns] if isinstance(tag_columns, str) else list(tag_columns),
-            "field_columns": [field_columns] if isinstance(field_columns, str) else field_columns,
+            "tag_columns": tag_columns,
+            "field_columns": field_columns,
             "time_column": time_column,
         }
         if measurement is not None and measurement_column is not None:
