@@ -104,3 +104,28 @@ def test_field_types_apply_to_records(fault: FaultServer) -> None:
     fault.will(Reply(204))
     client(fault).write("b", [{"measurement": "m", "fields": {"kwh": 1}}], field_types={"kwh": "float"})
     assert fault.received[0].lines == ["m kwh=1.0"]
+
+
+def test_abort_mid_frame_ends_the_write_and_its_encoding_threads(fault: FaultServer) -> None:
+    """A frame large enough for several slices, a server that hangs on the second
+    batch: abort() from another thread ends the write within seconds, and no thread
+    that encodes slices is left behind."""
+    import threading
+    import time
+
+    from influxdb_write.client import InfluxDBWriteError
+
+    rows = 200_000  # four slices
+    data = pd.DataFrame(
+        {"v": range(rows), "time": pd.date_range("2024-01-01", periods=rows, freq="s", tz="UTC")}
+    )
+    fault.will(Reply(204), "hang")
+    writer = client(fault, max_batch_lines=20_000, timeout=(5.0, 60.0))
+    threading.Timer(1.0, writer.abort).start()
+    started = time.monotonic()
+    with pytest.raises(InfluxDBWriteError, match="the write was aborted") as caught:
+        writer.write("b", data, measurement="m", time_column="time")
+    assert time.monotonic() - started < 5
+    assert caught.value.lines_written == 20_000 and caught.value.unknown_lines == (20_001, 40_000)
+    assert len(fault.received) == 2
+    assert not [t for t in threading.enumerate() if t.name.startswith("influxdb-write-frame")]
