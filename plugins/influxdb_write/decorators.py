@@ -8,7 +8,7 @@ def readings(ds=None):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk.bases.decorator import DecoratedOperator, TaskDecorator, task_decorator_factory
 
@@ -20,7 +20,9 @@ except ImportError:  # Airflow 3.0 keeps these helpers in airflow.utils
     from airflow.utils.operator_helpers import determine_kwargs  # type: ignore[no-redef,unused-ignore]
 
 from .operators import InfluxDBWriteOperator
-from .sources import Source, xcom_sources
+
+if TYPE_CHECKING:
+    from .sources import Source
 
 
 class _InfluxDBWriteDecoratedOperator(DecoratedOperator, InfluxDBWriteOperator):
@@ -53,6 +55,8 @@ class _InfluxDBWriteDecoratedOperator(DecoratedOperator, InfluxDBWriteOperator):
         context_merge(context, self.op_kwargs)  # type: ignore[arg-type]
         kwargs = determine_kwargs(self.python_callable, self.op_args, context)
         returned = self.python_callable(*self.op_args, **kwargs)
+        from .sources import xcom_sources  # loaded when the task runs, not when DAG files are parsed
+
         returned_sources = xcom_sources("returned value", returned, self.encoding(precision))
         return [*super().sources(context, precision), *returned_sources]
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
 
 from .hooks import InfluxDBWriteHook
-from .sources import EmptyInputError, InvalidInputError
+from .input_errors import EmptyInputError, InvalidInputError
 
 if TYPE_CHECKING:
     from .client import InfluxDBWriteClient

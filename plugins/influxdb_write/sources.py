@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from .input_errors import InvalidInputError
 from .line_protocol import (
     Decoder,
     EntryTooLargeError,
@@ -30,14 +31,6 @@ from .line_protocol import (
 )
 
 SHOWN_TEXT = 200
-
-
-class InvalidInputError(ValueError):
-    """Lines or records that cannot be written; with strict validation, nothing was written."""
-
-
-class EmptyInputError(ValueError):
-    """A source holds no line or record, and the task says empty input fails; nothing was written."""
 
 
 @dataclass(frozen=True)
