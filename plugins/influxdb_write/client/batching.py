@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from ..line_protocol import (
@@ -102,26 +102,29 @@ class _Frame:
         from ..line_protocol.frames import RowsWithoutFields
 
         without_fields = RowsWithoutFields()
-        for part in self.slices:
-            without_fields.add(part.empty)
-            lines = part.lines
-            stop = min(part.problems, default=None)
-            if stop is not None:
-                lines = lines.slice(0, stop - part.start)
-            rows: Any = range(part.start + 1, part.start + 1 + len(lines))
-            if lines.null_count:
-                rows = [part.start + 1 + i for i, line in enumerate(lines.is_valid().to_pylist()) if line]
-                lines = lines.drop_null()
-            for first, count, body in text_chunks(lines, max_lines, max_bytes):
-                numbers = rows[first : first + count]
-                if len(body) > max_bytes:
-                    raise RequestTooLargeError(
-                        f"line {numbers[0]} (row {numbers[0] - 1} of the frame) is {len(body)} bytes, "
-                        f"more than max_batch_bytes={max_bytes}; no request can carry it"
-                    )
-                yield Batch(_Texts(lines.slice(first, count)), numbers, len(body), body)
-            if stop is not None:
-                raise part.problems[stop]
+        try:
+            for part in self.slices:
+                without_fields.add(part.empty)
+                lines = part.lines
+                stop = min(part.problems, default=None)
+                if stop is not None:
+                    lines = lines.slice(0, stop - part.start)
+                rows: Any = range(part.start + 1, part.start + 1 + len(lines))
+                if lines.null_count:
+                    rows = [part.start + 1 + i for i, line in enumerate(lines.is_valid().to_pylist()) if line]
+                    lines = lines.drop_null()
+                for first, count, body in text_chunks(lines, max_lines, max_bytes):
+                    numbers = rows[first : first + count]
+                    if len(body) > max_bytes:
+                        raise RequestTooLargeError(
+                            f"line {numbers[0]} (row {numbers[0] - 1} of the frame) is {len(body)} bytes, "
+                            f"more than max_batch_bytes={max_bytes}; no request can carry it"
+                        )
+                    yield Batch(_Texts(lines.slice(first, count)), numbers, len(body), body)
+                if stop is not None:
+                    raise part.problems[stop]
+        finally:
+            self.slices.close()  # the slices still waiting are cancelled, the encoding threads end
         note = without_fields.note()
         if note:
             log.warning("%s", note)
@@ -187,7 +190,7 @@ def numbered_entries(
 
 def batches(
     entries: Iterable[tuple[int, str]] | _Frame, *, max_lines: int, max_bytes: int
-) -> Iterator[Batch]:
+) -> Generator[Batch, None, None]:
     """Group entries into batches of at most ``max_lines`` entries and ``max_bytes``
     bytes. An entry is never split; one larger than ``max_bytes`` raises
     :class:`RequestTooLargeError` naming it."""

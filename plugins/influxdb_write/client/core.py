@@ -275,17 +275,22 @@ class InfluxDBWriteClient:
         self._runs.add(run)
         sender = Sender(lambda batch: self._send(run, url, params, batch))
         bad_data: BaseException | None = None
+        stream = None
         try:
             try:
-                for batch in batches(
+                stream = batches(
                     numbered_entries(data, precision=precision, frame=mapping, field_types=field_types),
                     max_lines=self.max_batch_lines,
                     max_bytes=self.max_batch_bytes,
-                ):
+                )
+                for batch in stream:
                     if run.stop.is_set() or not sender.put(batch):
                         break
             except (ValueError, TypeError, RequestTooLargeError) as exc:
                 bad_data = exc  # what was handed over before it is still sent
+            finally:
+                if stream is not None:
+                    stream.close()  # a frame's encoding threads end now, not when it is collected
             sender.close()
             if run.stop.is_set():
                 raise InfluxDBWriteError(

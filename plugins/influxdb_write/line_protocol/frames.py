@@ -24,7 +24,7 @@ import collections
 import datetime as _dt
 import itertools
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -313,7 +313,7 @@ def frame_slices(
     precision: str = "ns",
     naive_tz: _dt.tzinfo | None = None,
     slice_rows: int = SLICE_ROWS,
-) -> Iterator[Slice]:
+) -> Generator[Slice, None, None]:
     """The frame's rows as :class:`Slice` objects of ``slice_rows`` rows, refused rows
     reported in each slice rather than raised; the mapping is checked at once."""
     check_precision(precision)
@@ -326,7 +326,7 @@ def frame_slices(
     return _slices(source, plan, slice_rows)
 
 
-def _slices(source: Any, plan: _Plan, slice_rows: int) -> Iterator[Slice]:
+def _slices(source: Any, plan: _Plan, slice_rows: int) -> Generator[Slice, None, None]:
     """Slices encoded on a few threads, given in order. Arrow's kernels release the
     GIL, so slices are encoded side by side while the caller turns the previous
     one into strings or sends it; at most ``workers + 1`` slices are in memory."""
