@@ -447,3 +447,13 @@ def test_string_view_and_small_string_columns() -> None:
             'm,h=a\\ b s="x\\""',
             'm,h=c s="x\\""',
         ]
+
+
+def test_tag_values_at_the_name_limit() -> None:
+    """65,535 bytes is the longest name InfluxDB keys hold; one byte more is refused, naming the row."""
+    longest = "é" * 32_767 + "x"  # 65,535 bytes in UTF-8
+    frame = pd.DataFrame({"host": [longest, longest + "x"], "v": [1, 2]})
+    parts = list(frame_slices(frame, FrameMapping(measurement="m", tag_columns=["host"])))
+    assert parts[0].lines.to_pylist()[0] == f"m,host={longest} v=1i"
+    assert "longer than 65535 bytes" in str(parts[0].problems[1])
+    assert str(parts[0].problems[1]).startswith("row 1: tag 'host': ")

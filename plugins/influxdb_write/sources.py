@@ -242,12 +242,7 @@ class FrameSource(Source):
         return dataclasses.replace(self.mapping, field_types=mine)
 
     def is_empty(self) -> bool:
-        rows = getattr(self.frame, "num_rows", None)  # pyarrow
-        if rows is None:
-            rows = getattr(self.frame, "height", None)  # polars DataFrame; a LazyFrame is not counted
-        if rows is None and hasattr(self.frame, "index"):
-            rows = len(self.frame)  # pandas
-        return rows == 0
+        return len(self.frame) == 0  # rows: pandas, polars and pyarrow alike
 
 
 def record_problem(number: int, error: RecordError) -> str:

@@ -92,7 +92,7 @@ def _names(array: pa.Array, role: str, prefix: str) -> tuple[pa.Array, pa.Array]
         raise FrameError(f"holds {kind}; it must hold strings (or integers)")
     text = _text(array)
     suspect = _or(
-        pc.match_substring_regex(text, _NAME_SUSPECT), pc.greater(pc.binary_length(text), MAX_NAME_BYTES // 4)
+        pc.match_substring_regex(text, _NAME_SUSPECT), pc.greater(pc.binary_length(text), MAX_NAME_BYTES)
     )
     if role == "measurement":
         suspect = _or(_or(suspect, pc.starts_with(text, "#")), pc.equal(text, ""))

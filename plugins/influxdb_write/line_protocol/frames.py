@@ -247,14 +247,13 @@ class RowsWithoutFields:
 class FrameLines(Iterator[str]):
     """The lines of a frame, in row order, one per written row.
 
-    ``rows`` counts the rows read so far; ``without_fields`` the rows not written
-    because every field value was missing. A row that cannot be written raises
+    ``without_fields`` counts the rows not written because every field value was
+    missing. A row that cannot be written raises
     :class:`RowError` once the lines before it have been given.
     """
 
     def __init__(self, slices: Iterator[Slice]) -> None:
         self._lines = itertools.chain.from_iterable(self._lists(slices))
-        self.rows = 0
         self.without_fields = RowsWithoutFields()
 
     def __iter__(self) -> Iterator[str]:
@@ -271,7 +270,6 @@ class FrameLines(Iterator[str]):
                 yield part.texts(first)
                 raise part.problems[first]
             yield part.texts()
-            self.rows = part.start + len(part.lines)
 
 
 def encode_frame(
