@@ -13,6 +13,7 @@ import decimal
 import os
 import subprocess
 import sys
+import threading
 import zoneinfo
 from pathlib import Path
 from typing import Any
@@ -360,12 +361,15 @@ def test_infinity_is_refused() -> None:
 def test_lines_before_a_bad_row_are_given_first() -> None:
     frame = pd.DataFrame({"host": ["a"] * 12 + ["bad\\"], "v": range(13)})
     mapping = FrameMapping(measurement="m", tag_columns=["host"])
+    before = set(threading.enumerate())
     encoded = encode_frame(frame, measurement="m", tag_columns=["host"])
     given = []
     with pytest.raises(RowError, match=r"row 12: tag 'host': .*ends with a backslash"):
         for line in encoded:
             given.append(line)
     assert len(given) == 12
+    # The error ends the encoding threads, although the caught error still holds the generator.
+    assert not [t for t in set(threading.enumerate()) - before if t.name.startswith("influxdb-write-frame")]
     parts = list(frame_slices(frame, mapping, slice_rows=5))
     assert [p.start for p in parts] == [0, 5, 10]
     assert list(parts[2].problems) == [12]

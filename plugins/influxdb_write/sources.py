@@ -11,6 +11,7 @@ each time, never held. Loaded when a task runs, not when a DAG file is parsed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Iterator, Mapping
@@ -206,28 +207,29 @@ class FrameSource(Source):
             slices = frame_slices(self.frame, self._mapping(), precision=self.precision)
         except FrameError as exc:
             raise InvalidInputError(f"{self.name}: {exc}; nothing was written") from None
-        for part in slices:
-            self.without_fields.add(part.empty)
-            for offset, line in enumerate(part.lines.to_pylist()):
-                row = part.start + offset
-                if line is None:
-                    error = part.problems.get(row)
-                    if error is None:
-                        continue  # no field value: counted, not written
-                    problem = Problem(self.name, row, f"row {row}: {error.part}: {error.problem}")
-                    if not decoder.check:
-                        raise InvalidInputError(f"{problem}; this row cannot be sent")
-                    yield Item(row, "", problem)
-                    continue
-                found = (
-                    decoder.check_entry(line, source=self.name, number=row, unit="row")
-                    if decoder.check
-                    else None
-                )
-                if found is not None:
-                    yield Item(row, line, Problem(self.name, row, f"row {row}: {found}"))
-                elif not errors_only:
-                    yield Item(row, line, None)
+        with contextlib.closing(slices):  # its encoding threads end with this read
+            for part in slices:
+                self.without_fields.add(part.empty)
+                for offset, line in enumerate(part.lines.to_pylist()):
+                    row = part.start + offset
+                    if line is None:
+                        error = part.problems.get(row)
+                        if error is None:
+                            continue  # no field value: counted, not written
+                        problem = Problem(self.name, row, f"row {row}: {error.part}: {error.problem}")
+                        if not decoder.check:
+                            raise InvalidInputError(f"{problem}; this row cannot be sent")
+                        yield Item(row, "", problem)
+                        continue
+                    found = (
+                        decoder.check_entry(line, source=self.name, number=row, unit="row")
+                        if decoder.check
+                        else None
+                    )
+                    if found is not None:
+                        yield Item(row, line, Problem(self.name, row, f"row {row}: {found}"))
+                    elif not errors_only:
+                        yield Item(row, line, None)
 
     def _mapping(self) -> FrameMapping:
         """The mapping, with only the declared field types of this frame's columns: the

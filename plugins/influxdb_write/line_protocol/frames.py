@@ -21,6 +21,7 @@ imports nothing beyond the standard library until then.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as _dt
 import itertools
 import os
@@ -252,7 +253,7 @@ class FrameLines(Iterator[str]):
     :class:`RowError` once the lines before it have been given.
     """
 
-    def __init__(self, slices: Iterator[Slice]) -> None:
+    def __init__(self, slices: Generator[Slice, None, None]) -> None:
         self._lines = itertools.chain.from_iterable(self._lists(slices))
         self.without_fields = RowsWithoutFields()
 
@@ -262,14 +263,17 @@ class FrameLines(Iterator[str]):
     def __next__(self) -> str:
         return next(self._lines)
 
-    def _lists(self, slices: Iterator[Slice]) -> Iterator[list[str]]:
-        for part in slices:
-            self.without_fields.add(part.empty)
-            if part.problems:
-                first = min(part.problems)
-                yield part.texts(first)
-                raise part.problems[first]
-            yield part.texts()
+    def _lists(self, slices: Generator[Slice, None, None]) -> Iterator[list[str]]:
+        # Closed however the lines end (a bad row, the caller stopping): the encoding
+        # threads end then, not when a traceback holding the generator is collected.
+        with contextlib.closing(slices):
+            for part in slices:
+                self.without_fields.add(part.empty)
+                if part.problems:
+                    first = min(part.problems)
+                    yield part.texts(first)
+                    raise part.problems[first]
+                yield part.texts()
 
 
 def encode_frame(
