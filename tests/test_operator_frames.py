@@ -7,6 +7,7 @@ nothing is written when strict validation fails.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ pytest.importorskip("polars")
 
 DAGS = Path(__file__).parent / "dags_frames"
 DATABASES = [
+    "iw_fr_parse_count",
     "iw_fr_xcom",
     "iw_fr_decorated_polars",
     "iw_fr_bad_row",
@@ -140,3 +142,19 @@ def test_skip_drops_only_the_bad_row(airflow_env: dict[str, str], influxd: Influ
     assert "Skipping XCom of counts_skip, row 1: field 'count': declared int" in output_of(run)
     assert sorted(r["count"] for r in influxd.rows("SELECT * FROM c", "iw_fr_bad_row_skip")) == [1, 3]
     assert _summary(airflow_env, "iw_fr_bad_row_skip")["skipped"] == 1
+
+
+def test_frames_and_records_with_times_are_not_parsed_again(
+    airflow_env: dict[str, str], influxd: InfluxDB1
+) -> None:
+    """Rows and records are encoded with their time: neither the check nor the send
+    runs the general grammar over each entry to find it (the check learns each shape
+    of line once, then matches the rest with the fast paths)."""
+    run = run_dag(airflow_env, "iw_fr_parse_count", "2024-03-02")
+    assert run.returncode == 0, output_of(run)[-3000:]
+    parsed = re.search(r"The general grammar parsed (\d+) entries", output_of(run))
+    assert parsed is not None, output_of(run)[-3000:]
+    assert int(parsed.group(1)) <= 4  # one per shape of line: energy, power
+    (energy,) = influxd.query("SELECT count(kwh) FROM energy", "iw_fr_parse_count")[0]["values"]
+    (power,) = influxd.query("SELECT count(kw) FROM power", "iw_fr_parse_count")[0]["values"]
+    assert (energy[1], power[1]) == (2_000, 2_000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
@@ -304,7 +304,8 @@ class InfluxDBWriteOperator(BaseOperator):
         from .sources import Encoding
 
         declared = check_field_types(self.field_types) or None
-        return Encoding(precision, declared, FrameMapping.from_options(self.frame_options))
+        stamp = getattr(self, "_default_stamp", None)  # set as the task runs, before its sources are read
+        return Encoding(precision, declared, FrameMapping.from_options(self.frame_options), stamp)
 
     def on_kill(self) -> None:
         """Airflow stops the task (marked failed or cleared in the UI, SIGTERM, its
@@ -343,7 +344,7 @@ class InfluxDBWriteOperator(BaseOperator):
         precision = self.precision or settings.precision
         # "" where there is no bucket page: the UI then shows no link (Airflow 3.0 refuses a None XCom).
         context["ti"].xcom_push(key=InfluxDBBucketLink().xcom_key, value=hook.bucket_url(bucket) or "")
-        stamp = self._stamp(context, precision)
+        stamp = self._default_stamp = self._stamp(context, precision)
         sources = self.sources(context, precision)
         self._check_frame_options(sources)
 
@@ -383,14 +384,11 @@ class InfluxDBWriteOperator(BaseOperator):
             sources, lambda: decoder(self.validate == "skip"), skip_bad=self.validate == "skip", stamp=stamp
         )
 
-        def entries() -> Iterator[str]:
-            return iter(outgoing)
-
         summary: dict[str, Any] = {"bucket": bucket, "skipped": 0, "empty": empty, "dry_run": self._dry_run}
         if self._dry_run:
             sample: list[str] = []
             count = 0
-            for entry in entries():
+            for entry in outgoing.entries():
                 count += 1
                 if len(sample) < 5:
                     sample.append(entry)
@@ -404,11 +402,15 @@ class InfluxDBWriteOperator(BaseOperator):
             if self._killed:
                 client.abort()
             try:
-                result = client.write(bucket, entries(), precision=precision, org=self.org or settings.org)
+                result = client.write_inputs(
+                    bucket, outgoing.inputs(), precision=precision, org=self.org or settings.org
+                )
             finally:
                 self._client = None
+        outgoing.finish()
         summary.update(result.as_dict())
-        summary.update(skipped=outgoing.skipped, rows_without_fields=outgoing.rows_without_fields())
+        without_fields = result.rows_without_fields + outgoing.rows_without_fields()
+        summary.update(skipped=outgoing.skipped, rows_without_fields=without_fields)
         for outlet in self.outlets:
             if isinstance(outlet, Asset) and outlet.uri.startswith("influxdb://"):
                 context["outlet_events"][outlet].extra = dict(summary)

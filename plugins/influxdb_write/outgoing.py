@@ -1,10 +1,11 @@
-"""What a write sends: every source's entries in order, and where a sent line came from.
+"""What a write sends: every source as one input of the client's write, and where a sent line came from.
 
-The client numbers the lines it is given across the whole write; a user knows
-their own file, template or records. :class:`Outgoing` hands the client the
-entries and, when the server rejects some, reads the sources again the same way
-to name each rejected line by its source and that source's own line or record
-number. Nothing is kept per line, so memory does not grow with the input.
+Each source reaches the client in the form it sends fastest: a frame as the
+frame itself (encoded slice by slice into Arrow batches, as
+``client.write(frame)`` sends it), records as the lines their check kept, text
+as the entries its decoder framed. The client numbers each input's lines within
+it, so a line the server rejects is named by its source and that source's own
+line, record or row without reading anything again.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .client import Input
 from .line_protocol import Decoder, with_default_time
-from .sources import FrameSource, Item, Problem, Source
+from .sources import FrameSource, Problem, RecordsSource, Source
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +24,8 @@ SHOWN_SKIPS = 100
 
 
 class Outgoing:
-    """The entries to send, stamped with ``stamp`` when they have no time.
+    """The inputs to send; lines of text get ``stamp`` when they have none (records
+    and frame rows got it as they were encoded).
 
     ``decoder`` makes a fresh decoder for each pass. With ``skip_bad``, entries
     with a problem are left out, logged (the first :data:`SHOWN_SKIPS`) and
@@ -37,77 +40,97 @@ class Outgoing:
         self.skip_bad = skip_bad
         self.stamp = stamp
         self.skipped = 0
+        self._read: list[Source] = []  # sources read entry by entry in the last pass
+        self._decoder: Decoder | None = None
 
-    def __iter__(self) -> Iterator[str]:
+    def inputs(self) -> list[Input]:
+        """One client input per source, in order. A frame goes as itself unless bad
+        rows are to be skipped, which needs its rows one by one."""
+        self._start()
+        inputs = []
+        for source in self.sources:
+            if isinstance(source, FrameSource) and not self.skip_bad:
+                inputs.append(
+                    Input(
+                        source.frame,
+                        name=source.name,
+                        frame=source.column_mapping(),
+                        default_time=source.default_time,
+                    )
+                )
+            else:
+                inputs.append(Input(self._entries(source), name=source.name, framed=True))
+        return inputs
+
+    def entries(self) -> Iterator[str]:
+        """Every entry that would be sent, in order (a dry run)."""
+        self._start()
+        for source in self.sources:
+            for _number, text in self._entries(source):
+                yield text
+        self.finish()
+
+    def _start(self) -> None:
         self.skipped = 0
-        stamp = self.stamp
-        for _source, item in self._sent(log_skips=True):
-            yield item.text if stamp is None else with_default_time(item.text, stamp)
+        self._read = []
+        self._decoder = self.decoder()  # one for every source: field types are compared across them
+
+    def _entries(self, source: Source) -> Iterator[tuple[int, str]]:
+        """``(number, entry)`` pairs of one source, numbered as the client numbers a
+        frame's lines (row + 1) or as the source numbers its lines and records."""
+        assert self._decoder is not None
+        if isinstance(source, RecordsSource) and source.checked is not None and not self.skip_bad:
+            yield from zip(*source.checked, strict=True)  # encoded, stamped and checked once, by the check
+            return
+        self._read.append(source)
+        stamp = self.stamp if source.unit == "line" else None
+        after = 1 if source.unit == "row" else 0
+        for item in source.items(self._decoder):
+            if item.problem is not None and self.skip_bad:
+                self.skipped += 1
+                if self.skipped <= SHOWN_SKIPS:
+                    log.warning("Skipping %s", item.problem)
+                continue
+            yield item.number + after, item.text if stamp is None else with_default_time(item.text, stamp)
+
+    def finish(self) -> None:
+        """Log what the pass left out: skipped entries beyond those shown, frame rows
+        without fields read row by row, and field types it could not track."""
         if self.skipped > SHOWN_SKIPS:
             log.warning("Skipped %d bad lines or records in all", self.skipped)
-        for source in self.sources:
+        for source in self._read:
             note = source.without_fields.note() if isinstance(source, FrameSource) else None
             if note:
                 log.warning("%s: %s", source.name, note)
+        for note in self._decoder.notes if self._decoder is not None else []:
+            log.warning("%s", note)
 
     def rows_without_fields(self) -> int:
-        """Rows of frames not written in the last pass: every field value was missing."""
-        return sum(s.without_fields.count for s in self.sources if isinstance(s, FrameSource))
-
-    def _sent(self, *, log_skips: bool) -> Iterator[tuple[Source, Item]]:
-        """``(source, item)`` for every entry sent, in order."""
-        decoder = self.decoder()
-        for source in self.sources:
-            for item in source.items(decoder):
-                if item.problem is not None:
-                    if self.skip_bad:
-                        if log_skips:
-                            self.skipped += 1
-                            if self.skipped <= SHOWN_SKIPS:
-                                log.warning("Skipping %s", item.problem)
-                        continue
-                yield source, item
-        for note in decoder.notes:
-            if log_skips:
-                log.warning("%s", note)
-
-    def locate(self, lines: list[int]) -> dict[int, Problem]:
-        """Where each of ``lines`` (numbered as the client numbers what it is sent) came
-        from: its source, and the number of the source's line or record."""
-        wanted = sorted(set(lines))
-        found: dict[int, Problem] = {}
-        start = 1
-        for source, item in self._sent(log_skips=False):
-            span = item.text.count("\n") + 1
-            while wanted and wanted[0] < start + span:
-                line = wanted.pop(0)
-                number = item.number + (line - start if source.unit == "line" else 0)
-                found[line] = Problem(source.name, number, f"{source.unit} {number}")
-            if not wanted:
-                break
-            start += span
-        return found
+        """Rows of frames read row by row in the last pass that were not written: every
+        field value was missing (the client counts those of frames it encoded)."""
+        return sum(s.without_fields.count for s in self._read if isinstance(s, FrameSource))
 
     def name_rejected(self, error: Any) -> None:
         """Rewrite a partial write error's message to name each rejected line by its
-        source and that source's own line or record; ``error.rejected_in_sources``
+        source and that source's own line, record or row; ``error.rejected_in_sources``
         lists them as :class:`~influxdb_write.sources.Problem`."""
         rejected = getattr(error, "rejected", None) or []
-        if not rejected:
-            return
-        places = self.locate([r.line for r in rejected])
+        by_name = {source.name: source for source in self.sources}
         problems = []
         for r in rejected:
-            place = places.get(r.line)
-            if place is None:
+            source = (
+                by_name.get(r.source) if r.source else self.sources[0] if len(self.sources) == 1 else None
+            )
+            if source is None:
                 continue
+            number = r.line - 1 if source.unit == "row" else r.line
             text = r.text if len(r.text) <= 200 else r.text[:200] + "..."
-            problems.append(Problem(place.source, place.number, f"{place.message}: {r.message}: {text!r}"))
+            problems.append(Problem(source.name, number, f"{source.unit} {number}: {r.message}: {text!r}"))
         if not problems:
             return
         listed = "\n".join(f"  {p}" for p in problems)
         error.rejected_in_sources = problems
         error.args = (
             f"the server rejected {len(problems)} line(s) or record(s):\n{listed}\n"
-            f"The client's report, with lines numbered across all sources: {error.args[0]}",
+            f"The client's report: {error.args[0]}",
         )

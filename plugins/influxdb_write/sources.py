@@ -4,17 +4,24 @@ A source is one input of a task (its ``line_protocol``, its ``records``, one
 upstream XCom, a file) with a name for messages and its entries numbered within
 it, so that an error names the source and the line or record a user can find.
 One :class:`~influxdb_write.line_protocol.Decoder` reads every source of a write,
-so that field types are compared across all of them. Sources are re-read on
-each pass (validation, sending, naming a rejected line), and a file is streamed
-each time, never held. Loaded when a task runs, not when a DAG file is parsed.
+so that field types are compared across all of them. Records and frame rows get
+the write's default time as they are encoded, where their time is known.
+
+Each input is read as few times as it can be: records are encoded once, by the
+check, which keeps their lines for sending (the records are in memory anyway);
+a frame is encoded again when sent, slice by slice, since its lines would not
+fit in memory as it does; a file is streamed on each pass, never held. Loaded
+when a task runs, not when a DAG file is parsed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import heapq
+import itertools
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -32,6 +39,7 @@ from .line_protocol import (
 )
 
 SHOWN_TEXT = 200
+CHECK_CHUNK = 10_000  # records or rows checked in one go
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,12 @@ class Source:
     def is_empty(self) -> bool:
         """Whether the source holds no line or record at all (comments and blank lines aside)."""
         raise NotImplementedError
+
+    def check(self, decoder: Decoder) -> Iterator[Problem]:
+        """Every problem of the source, read with a checking ``decoder``."""
+        for item in self.items(decoder, errors_only=True):
+            if item.problem is not None:
+                yield item.problem
 
 
 @dataclass
@@ -153,29 +167,79 @@ class RecordsSource(Source):
     precision: str = "ns"
     refused: dict[int, str] = field(default_factory=dict)
     field_types: Mapping[str, str] | None = None
+    default_time: int | None = None
     unit: str = "record"
+    # The numbers and lines of the records, kept by a check that found no problem, for sending.
+    checked: tuple[list[int], list[str]] | None = None
+
+    def check(self, decoder: Decoder) -> Iterator[Problem]:
+        """Every problem of the records, in order; when there is none, their lines are
+        kept in :attr:`checked`, so that sending does not encode them again. Records
+        are encoded by one encoder and their lines checked a chunk at a time."""
+        kept: tuple[list[int], list[str]] | None = ([], [])
+        encoded = self._encoded()
+        while chunk := list(itertools.islice(encoded, CHECK_CHUNK)):
+            refused = [Problem(self.name, n, error) for n, _, error in chunk if error is not None]
+            good = [(n, line) for n, line, error in chunk if error is None]
+            numbers, lines = [n for n, _ in good], [line for _, line in good]
+            found = [
+                Problem(self.name, n, f"record {n}: {message}")
+                for n, message in decoder.check_lines(lines, numbers, source=self.name, unit=self.unit)
+            ]
+            if refused or found:
+                kept = None
+                yield from heapq.merge(refused, found, key=_number)
+            elif kept is not None:
+                kept[0].extend(numbers)
+                kept[1].extend(lines)
+        self.checked = kept
 
     def items(self, decoder: Decoder, *, errors_only: bool = False) -> Iterator[Item]:
-        for number, record in enumerate(self.records, 1):
-            if number in self.refused:
-                problem = Problem(self.name, number, self.refused[number])
-                if not decoder.check:
+        if self.checked is not None and not decoder.check:
+            for number, line in zip(*self.checked, strict=True):
+                yield Item(number, line, None)
+            return
+        check = decoder.check_entry if decoder.check else None
+        name = self.name
+        for number, line, error in self._encoded():
+            if error is not None:
+                problem = Problem(name, number, error)
+                if check is None:
                     raise InvalidInputError(f"{problem}; this record cannot be sent")
                 yield Item(number, "", problem)
                 continue
-            try:
-                (line,) = encode_records([record], precision=self.precision, field_types=self.field_types)
-            except RecordError as exc:
-                problem = Problem(self.name, number, record_problem(number, exc))
-                if not decoder.check:
-                    raise InvalidInputError(f"{problem}; this record cannot be sent") from None
-                yield Item(number, "", problem)
-                continue
-            found = decoder.check_entry(line, source=self.name, number=number) if decoder.check else None
+            found = check(line, source=name, number=number) if check is not None else None
             if found is not None:
-                yield Item(number, line, Problem(self.name, number, f"record {number}: {found}"))
+                yield Item(number, line, Problem(name, number, f"record {number}: {found}"))
             elif not errors_only:
                 yield Item(number, line, None)
+
+    def _encoded(self) -> Iterator[tuple[int, str, str | None]]:
+        """``(number, line, None)`` for each record, or ``(number, "", problem)`` where it
+        cannot be encoded; one encoder runs through the records, and starts again
+        after a record it refuses."""
+        records, refused = self.records, self.refused
+        start = 0
+        while start < len(records):
+            lines = encode_records(
+                itertools.islice(records, start, None),
+                precision=self.precision,
+                field_types=self.field_types,
+                default_time=self.default_time,
+            )
+            number = start
+            try:
+                for line in lines:
+                    number += 1
+                    if number in refused:  # found unwritable as the field was rendered
+                        yield number, "", refused[number]
+                    else:
+                        yield number, line, None
+                return
+            except RecordError as exc:
+                number = start + exc.index + 1
+                yield number, "", refused.get(number) or record_problem(number, exc)
+                start = number
 
     def is_empty(self) -> bool:
         return not self.records
@@ -190,6 +254,7 @@ class FrameSource(Source):
     frame: Any = None
     mapping: FrameMapping = field(default_factory=FrameMapping)
     precision: str = "ns"
+    default_time: int | None = None
     unit: str = "row"
 
     def __post_init__(self) -> None:
@@ -199,17 +264,51 @@ class FrameSource(Source):
         if type(self.frame).__name__ == "LazyFrame":  # read several times: collected once
             self.frame = self.frame.collect()
 
-    def items(self, decoder: Decoder, *, errors_only: bool = False) -> Iterator[Item]:
+    def _slices(self) -> Generator[Any, None, None]:
+        """The frame's slices (:class:`~influxdb_write.line_protocol.FrameLines` parts),
+        counting rows without fields; the encoding threads end with the read."""
         from .line_protocol.frames import RowsWithoutFields, frame_slices
 
         self.without_fields = RowsWithoutFields()
         try:
-            slices = frame_slices(self.frame, self._mapping(), precision=self.precision)
+            slices = frame_slices(
+                self.frame, self.column_mapping(), precision=self.precision, default_time=self.default_time
+            )
         except FrameError as exc:
             raise InvalidInputError(f"{self.name}: {exc}; nothing was written") from None
-        with contextlib.closing(slices):  # its encoding threads end with this read
+        with contextlib.closing(slices):
             for part in slices:
                 self.without_fields.add(part.empty)
+                yield part
+
+    def check(self, decoder: Decoder) -> Iterator[Problem]:
+        """Every problem of the rows, in order, a slice at a time: rows the encoder
+        refused, then the written lines checked in runs (:meth:`Decoder.check_lines`)."""
+        with contextlib.closing(self._slices()) as slices:
+            yield from self._problems(slices, decoder)
+
+    def _problems(self, slices: Iterator[Any], decoder: Decoder) -> Iterator[Problem]:
+        for part in slices:
+            lines = part.lines
+            rows: Any = range(part.start, part.start + len(lines))
+            if lines.null_count:
+                rows = [part.start + i for i, valid in enumerate(lines.is_valid().to_pylist()) if valid]
+                lines = lines.drop_null()
+            refused = [
+                Problem(self.name, row, f"row {row}: {error.part}: {error.problem}")
+                for row, error in sorted(part.problems.items())
+            ]
+            found = [
+                Problem(self.name, row, f"row {row}: {message}")
+                for row, message in decoder.check_lines(
+                    lines.to_pylist(), rows, source=self.name, unit=self.unit
+                )
+            ]
+            yield from heapq.merge(refused, found, key=_number)
+
+    def items(self, decoder: Decoder, *, errors_only: bool = False) -> Iterator[Item]:
+        with contextlib.closing(self._slices()) as slices:  # its encoding threads end with this read
+            for part in slices:
                 for offset, line in enumerate(part.lines.to_pylist()):
                     row = part.start + offset
                     if line is None:
@@ -231,7 +330,7 @@ class FrameSource(Source):
                     elif not errors_only:
                         yield Item(row, line, None)
 
-    def _mapping(self) -> FrameMapping:
+    def column_mapping(self) -> FrameMapping:
         """The mapping, with only the declared field types of this frame's columns: the
         task's ``field_types`` may also declare fields of its other inputs."""
         from .line_protocol.frame_sources import open_frame
@@ -247,6 +346,10 @@ class FrameSource(Source):
         return len(self.frame) == 0  # rows: pandas, polars and pyarrow alike
 
 
+def _number(problem: Problem) -> int:
+    return problem.number
+
+
 def record_problem(number: int, error: RecordError) -> str:
     return f"record {number}: {error.part}: {error.problem}"
 
@@ -258,11 +361,13 @@ def text_source(name: str, text: str) -> Source:
 @dataclass(frozen=True)
 class Encoding:
     """How records and frames are encoded: the write's precision, declared field types,
-    and how a frame's columns map to measurement, tags, fields and time."""
+    how a frame's columns map to measurement, tags, fields and time, and the time
+    given to records and rows that have none."""
 
     precision: str = "ns"
     field_types: Mapping[str, str] | None = None
     frame: FrameMapping | None = None
+    default_time: int | None = None
 
     def frame_mapping(self) -> FrameMapping:
         mapping = self.frame or FrameMapping()
@@ -277,7 +382,11 @@ def records_source(
     """Record dicts (or one record), or a DataFrame."""
     if is_frame(records):
         return FrameSource(
-            name, frame=records, mapping=encoding.frame_mapping(), precision=encoding.precision
+            name,
+            frame=records,
+            mapping=encoding.frame_mapping(),
+            precision=encoding.precision,
+            default_time=encoding.default_time,
         )
     if isinstance(records, Mapping):
         records = [records]
@@ -287,6 +396,7 @@ def records_source(
         precision=encoding.precision,
         refused=dict(refused or {}),
         field_types=encoding.field_types,
+        default_time=encoding.default_time,
     )
 
 
@@ -349,9 +459,8 @@ def check_all(sources: list[Source], decoder: Decoder, shown: int) -> tuple[list
     problems: list[Problem] = []
     count = 0
     for source in sources:
-        for item in source.items(decoder, errors_only=True):
-            if item.problem is not None:
-                count += 1
-                if len(problems) < shown:
-                    problems.append(item.problem)
+        for problem in source.check(decoder):
+            count += 1
+            if len(problems) < shown:
+                problems.append(problem)
     return problems, count

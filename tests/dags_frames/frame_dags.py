@@ -133,3 +133,61 @@ with dag("iw_fr_strict"):
         line_protocol="m count=1i\nm count=2.5",
         field_types={"count": "int"},
     )
+
+
+class ParseCountingWrite(InfluxDBWriteOperator):
+    """The operator, logging how many entries the general grammar parsed while it ran
+    (``grammar.parse_entry`` as the decoder calls it), for tests/test_operator_frames.py."""
+
+    def execute(self, context: Any) -> Any:
+        from influxdb_write.line_protocol import decoder
+
+        parse_entry, calls = decoder.parse_entry, [0]
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            calls[0] += 1
+            return parse_entry(*args, **kwargs)
+
+        decoder.parse_entry = counted
+        try:
+            return super().execute(context)
+        finally:
+            decoder.parse_entry = parse_entry
+            self.log.info("The general grammar parsed %d entries", calls[0])
+
+
+PARSE_COUNT_ROWS = 2_000
+
+with dag("iw_fr_parse_count"):
+
+    @task
+    def timed_rows() -> Any:
+        import pandas as pd
+
+        frame = pd.DataFrame(
+            {
+                "site": [f"site {i % 7}" for i in range(PARSE_COUNT_ROWS)],
+                "time": pd.date_range("2024-03-01T00:00:00Z", periods=PARSE_COUNT_ROWS, freq="s"),
+                "kwh": [i / 4 for i in range(PARSE_COUNT_ROWS)],
+                "count": list(range(PARSE_COUNT_ROWS)),
+                "note": ['say "hi"', "ok"] * (PARSE_COUNT_ROWS // 2),
+            }
+        )
+        return frame
+
+    @task
+    def timed_records() -> list[dict[str, Any]]:
+        start = 1_709_251_200_000_000_000
+        return [
+            {
+                "measurement": "power",
+                "tags": {"site": f"site {i % 7}"},
+                "fields": {"kw": i / 4, "count": i, "note": "ok"},
+                "time": start + i * 1_000_000_000,
+            }
+            for i in range(PARSE_COUNT_ROWS)
+        ]
+
+    [timed_rows(), timed_records()] >> ParseCountingWrite(
+        task_id="write", bucket="iw_fr_parse_count", xcom_from=["timed_rows", "timed_records"], **MAPPING
+    )

@@ -15,6 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .batching import Input
     from .constants import DEFAULT_GZIP_LEVEL
     from .core import DEFAULT_MAX_BATCH_BYTES, InfluxDBWriteClient, WriteResult
     from .errors import (
@@ -40,6 +41,7 @@ __all__ = [
     "ConnectError",
     "InfluxDBWriteClient",
     "InfluxDBWriteError",
+    "Input",
     "InputError",
     "NotFoundError",
     "PartialWriteError",
@@ -53,7 +55,7 @@ __all__ = [
     "WriteResult",
     "parse_retry_after",
 ]
-_MODULES = ("constants", "errors", "retry", "core")
+_MODULES = ("constants", "errors", "retry", "core", "batching")
 
 
 def __getattr__(name: str) -> Any:

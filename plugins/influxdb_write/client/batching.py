@@ -13,10 +13,12 @@ row's position plus one for frames.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import itertools
 import logging
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import IO, Any
 
 from ..line_protocol import (
@@ -35,21 +37,66 @@ log = logging.getLogger(__name__)
 Data = str | bytes | Iterable[str] | Iterable[Mapping[str, Any]] | IO[str] | IO[bytes] | Any
 
 
+@dataclass(frozen=True)
+class Input:
+    """One input of a write of several (:meth:`InfluxDBWriteClient.write_inputs`).
+
+    ``data`` is what :meth:`~InfluxDBWriteClient.write` takes, or with ``framed``
+    an iterable of ``(number, entry)`` pairs that are already single entries, sent
+    as they are (the caller framed and numbered them). ``name`` says where a line
+    came from in messages; its lines are numbered within it. ``frame`` maps a
+    frame's columns; ``field_types`` declares types of records and frames;
+    ``default_time`` (an integer in the write's precision) stamps records and frame
+    rows without a time, as they are encoded.
+    """
+
+    data: Data
+    name: str = ""
+    frame: FrameMapping | None = None
+    field_types: Mapping[str, str] | None = None
+    default_time: int | None = None
+    framed: bool = False
+
+
 class Batch:
     """Entries to send in one request, with their numbers in the caller's input.
 
     ``size`` is the body's length: the UTF-8 entries joined by newlines. A frame's
     batch comes with its body already joined, and its entries are made strs only
-    if needed (a rejected line to name, a batch to split).
+    if needed (a rejected line to name, a batch to split). In a write of several
+    inputs, ``sources`` holds ``(index, name)`` where the entries of each input
+    start (its numbers count within it); in a write of one it is empty.
     """
 
     def __init__(
-        self, entries: Sequence[str], numbers: Sequence[int], size: int, body: bytes | None = None
+        self,
+        entries: Sequence[str],
+        numbers: Sequence[int],
+        size: int,
+        body: bytes | None = None,
+        sources: Sequence[tuple[int, str]] = (),
     ) -> None:
         self._entries = entries
         self.numbers = numbers
         self.size = size
         self._body = body
+        self.sources = sources
+
+    def source_of(self, index: int) -> str:
+        """The name of the input entry ``index`` came from, or "" in a write of one."""
+        at = bisect.bisect_right([start for start, _ in self.sources], index) - 1
+        return self.sources[at][1] if at >= 0 else ""
+
+    def span(self) -> str:
+        """Its lines in words: ``lines 5-8``; in a write of several inputs, by input:
+        ``lines 3-4 of line_protocol, line 1 of records``."""
+        if not self.sources:
+            return _lines(self.numbers)
+        ends = [start for start, _ in self.sources[1:]] + [len(self.numbers)]
+        return ", ".join(
+            f"{_lines(self.numbers[start:end])} of {name}"
+            for (start, name), end in zip(self.sources, ends, strict=True)
+        )
 
     @property
     def entries(self) -> Sequence[str]:
@@ -59,9 +106,13 @@ class Batch:
 
     def halves(self) -> tuple[Batch, Batch]:
         middle = len(self.entries) // 2
-        return _batch(self.entries[:middle], self.numbers[:middle]), _batch(
-            self.entries[middle:], self.numbers[middle:]
-        )
+        return self._part(0, middle), self._part(middle, len(self.entries))
+
+    def _part(self, start: int, stop: int) -> Batch:
+        entries = self.entries[start:stop]
+        sources = _started([(max(0, at - start), name) for at, name in self.sources], stop - start)
+        size = sum(map(_size, entries)) + len(entries) - 1
+        return Batch(entries, self.numbers[start:stop], size, sources=sources)
 
     def body(self) -> bytes:
         if self._body is None:
@@ -69,12 +120,12 @@ class Batch:
         return self._body
 
 
+def _lines(numbers: Sequence[int]) -> str:
+    return f"line {numbers[0]}" if len(numbers) == 1 else f"lines {numbers[0]}-{numbers[-1]}"
+
+
 def _size(entry: str) -> int:
     return len(entry) if entry.isascii() else len(entry.encode("utf-8"))
-
-
-def _batch(entries: Sequence[str], numbers: Sequence[int]) -> Batch:
-    return Batch(entries, numbers, sum(map(_size, entries)) + len(entries) - 1)
 
 
 class _Framed:
@@ -92,16 +143,18 @@ class _Framed:
 class _Frame:
     """A DataFrame, encoded slice by slice when :func:`batches` reads it."""
 
-    def __init__(self, frame: Any, mapping: FrameMapping, precision: str) -> None:
-        from ..line_protocol.frames import frame_slices
+    def __init__(self, frame: Any, mapping: FrameMapping, precision: str, default_time: int | None) -> None:
+        from ..line_protocol.frames import RowsWithoutFields, frame_slices
 
-        self.slices = frame_slices(frame, mapping, precision=precision)  # the mapping is checked here
+        # The mapping is checked here, before anything is sent.
+        self.slices = frame_slices(frame, mapping, precision=precision, default_time=default_time)
+        self.without_fields = RowsWithoutFields()
 
-    def batches(self, max_lines: int, max_bytes: int) -> Iterator[Batch]:
+    def batches(self, max_lines: int, max_bytes: int, source: str) -> Iterator[Batch]:
         from ..line_protocol.frame_columns import text_chunks
-        from ..line_protocol.frames import RowsWithoutFields
 
-        without_fields = RowsWithoutFields()
+        without_fields = self.without_fields
+        sources = [(0, source)] if source else []
         try:
             for part in self.slices:
                 without_fields.add(part.empty)
@@ -120,14 +173,14 @@ class _Frame:
                             f"line {numbers[0]} (row {numbers[0] - 1} of the frame) is {len(body)} bytes, "
                             f"more than max_batch_bytes={max_bytes}; no request can carry it"
                         )
-                    yield Batch(_Texts(lines.slice(first, count)), numbers, len(body), body)
+                    yield Batch(_Texts(lines.slice(first, count)), numbers, len(body), body, sources)
                 if stop is not None:
                     raise part.problems[stop]
         finally:
             self.slices.close()  # the slices still waiting are cancelled, the encoding threads end
         note = without_fields.note()
         if note:
-            log.warning("%s", note)
+            log.warning("%s%s", f"{source}: " if source else "", note)
 
 
 class _Texts(Sequence[str]):
@@ -152,35 +205,40 @@ def numbered_entries(
     precision: str,
     frame: FrameMapping | None = None,
     field_types: Mapping[str, str] | None = None,
+    default_time: int | None = None,
 ) -> Iterable[tuple[int, str]] | _Frame:
     """``(number, entry)`` for every entry in ``data``, in order; a frame is
-    encoded with ``frame`` (its mapping) when :func:`batches` reads it."""
+    encoded with ``frame`` (its mapping) when :func:`batches` reads it. Records and
+    frame rows without a time get ``default_time``."""
     if is_frame(data):
         mapping = frame or FrameMapping()
         if field_types:
             mapping = dataclasses.replace(mapping, field_types=field_types)
-        return _Frame(data, mapping, precision)
+        return _Frame(data, mapping, precision, default_time)
     if frame is not None:
         raise TypeError(
             f"measurement, tag_columns and the other column options are for DataFrames; "
             f"this data is {type(data).__name__}"
         )
     if isinstance(data, (str, bytes, bytearray, memoryview)) or hasattr(data, "read"):
-        if field_types:
-            raise TypeError("field_types converts records and frames; line protocol text is sent as it is")
+        _sent_as_written(field_types, default_time)
         return _Framed(data)
+    encoding: dict[str, Any] = {
+        "precision": precision,
+        "field_types": field_types,
+        "default_time": default_time,
+    }
     if isinstance(data, Mapping):
-        return enumerate(encode_records([data], precision=precision, field_types=field_types), 1)
+        return enumerate(encode_records([data], **encoding), 1)
     items = iter(data)
     first = next(items, None)
     if first is None:
         return iter(())
     items = itertools.chain([first], items)
     if isinstance(first, Mapping):
-        return enumerate(encode_records(items, precision=precision, field_types=field_types), 1)
+        return enumerate(encode_records(items, **encoding), 1)
     if isinstance(first, (str, bytes)):
-        if field_types:
-            raise TypeError("field_types converts records and frames; line protocol text is sent as it is")
+        _sent_as_written(field_types, default_time)
         return _Framed(items)
     raise TypeError(
         f"cannot write items of type {type(first).__name__}; give line protocol "
@@ -188,42 +246,84 @@ def numbered_entries(
     )
 
 
+def _sent_as_written(field_types: Mapping[str, str] | None, default_time: int | None) -> None:
+    """Line protocol text is sent as written: refuse the options that would change it."""
+    for option, does in (("field_types", field_types), ("default_time", default_time is not None)):
+        if does:
+            verb = "converts" if option == "field_types" else "stamps"
+            raise TypeError(f"{option} {verb} records and frames; line protocol text is sent as it is")
+
+
 def batches(
-    entries: Iterable[tuple[int, str]] | _Frame, *, max_lines: int, max_bytes: int
+    inputs: Sequence[tuple[str, Iterable[tuple[int, str]] | _Frame]],
+    *,
+    max_lines: int,
+    max_bytes: int,
+    reading: list[str] | None = None,
 ) -> Generator[Batch, None, None]:
-    """Group entries into batches of at most ``max_lines`` entries and ``max_bytes``
-    bytes. An entry is never split; one larger than ``max_bytes`` raises
-    :class:`RequestTooLargeError` naming it."""
-    if isinstance(entries, _Frame):
-        yield from entries.batches(max_lines, max_bytes)
-        return
-    if isinstance(entries, _Framed):
-        entries.max_bytes = max_bytes
-    try:
-        yield from _batches(entries, max_lines, max_bytes)
-    except EntryTooLargeError as exc:
-        raise RequestTooLargeError(
-            f"line {exc.error.line} is {exc.size} bytes or more, more than max_batch_bytes={max_bytes}; "
-            "no request can carry it"
-        ) from exc
+    """Group the entries of ``inputs`` (``(name, entries)``; the name is empty in a
+    write of one) into batches of at most ``max_lines`` entries and ``max_bytes``
+    bytes, in order. Consecutive inputs share batches, so many small inputs make
+    few requests; a frame's rows are batched on their own. An entry is never
+    split; one larger than ``max_bytes`` raises :class:`RequestTooLargeError`
+    naming it. ``reading[0]`` is set to the name of the input being read, so that
+    a message about bad data can name it."""
+    reading = reading if reading is not None else [""]
+    pending: list[tuple[str, Iterable[tuple[int, str]]]] = []
+    for name, entries in inputs:
+        if isinstance(entries, _Frame):
+            yield from _batches(pending, max_lines, max_bytes, reading)
+            pending = []
+            reading[0] = name
+            yield from entries.batches(max_lines, max_bytes, name)
+            continue
+        if isinstance(entries, _Framed):
+            entries.max_bytes = max_bytes
+        pending.append((name, entries))
+    yield from _batches(pending, max_lines, max_bytes, reading)
 
 
-def _batches(entries: Iterable[tuple[int, str]], max_lines: int, max_bytes: int) -> Iterator[Batch]:
+def _batches(
+    inputs: list[tuple[str, Iterable[tuple[int, str]]]], max_lines: int, max_bytes: int, reading: list[str]
+) -> Iterator[Batch]:
     texts: list[str] = []
     numbers: list[int] = []
+    sources: list[tuple[int, str]] = []
     size = -1
-    for number, entry in entries:
-        length = len(entry) if entry.isascii() else len(entry.encode("utf-8"))
-        if length > max_bytes:
+    for name, entries in inputs:
+        of = f" of {name}" if name else ""
+        reading[0] = name
+        if name:
+            sources.append((len(texts), name))
+        try:
+            for number, entry in entries:
+                length = len(entry) if entry.isascii() else len(entry.encode("utf-8"))
+                if length > max_bytes:
+                    raise RequestTooLargeError(
+                        f"line {number}{of} is {length} bytes, more than max_batch_bytes={max_bytes}; "
+                        "no request can carry it"
+                    )
+                size += 1 + length
+                if size > max_bytes or len(texts) == max_lines:
+                    yield Batch(texts, numbers, size - 1 - length, sources=_started(sources, len(texts)))
+                    texts, numbers, size = [], [], length
+                    sources = [(0, name)] if name else []
+                texts.append(entry)
+                numbers.append(number)
+        except EntryTooLargeError as exc:
             raise RequestTooLargeError(
-                f"line {number} is {length} bytes, more than max_batch_bytes={max_bytes}; "
-                "no request can carry it"
-            )
-        size += 1 + length
-        if size > max_bytes or len(texts) == max_lines:
-            yield Batch(texts, numbers, size - 1 - length)
-            texts, numbers, size = [], [], length
-        texts.append(entry)
-        numbers.append(number)
+                f"line {exc.error.line}{of} is {exc.size} bytes or more, more than "
+                f"max_batch_bytes={max_bytes}; no request can carry it"
+            ) from exc
     if texts:
-        yield Batch(texts, numbers, size)
+        yield Batch(texts, numbers, size, sources=_started(sources, len(texts)))
+
+
+def _started(sources: list[tuple[int, str]], count: int) -> list[tuple[int, str]]:
+    """The inputs that have entries among the first ``count``: an input that gave
+    none is dropped, as is one that starts only after them."""
+    return [
+        (at, name)
+        for n, (at, name) in enumerate(sources)
+        if at < count and (n + 1 == len(sources) or sources[n + 1][0] > at)
+    ]

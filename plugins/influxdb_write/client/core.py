@@ -6,13 +6,13 @@ import gzip
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..line_protocol.frames import FrameMapping
 from ..line_protocol.precision import check_precision
-from .batching import Batch, Data, batches, numbered_entries
+from .batching import Batch, Data, Input, batches, numbered_entries
 from .constants import APIS, DEFAULT_GZIP_LEVEL, DEFAULT_MAX_BATCH_BYTES_BY_API
 from .errors import (
     AuthError,
@@ -71,6 +71,7 @@ class WriteResult:
     compressed_bytes: int
     retries: int
     seconds: float
+    rows_without_fields: int = 0  # frame rows not written: every field value was missing
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,6 +88,7 @@ class _Run:
         self.reported = self.started
         self.stop = threading.Event()
         self.unknown: tuple[int, int] | None = None  # lines sent without an answer when abandoned
+        self.unknown_span = ""  # the same in words, with the input's name in a write of several
 
 
 class InfluxDBWriteClient:
@@ -251,12 +253,6 @@ class InfluxDBWriteClient:
         and propagates unchanged.
         """
         try:
-            check_precision(precision)
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
-        if not bucket:
-            raise InputError("bucket is empty; say which bucket (v1/v3: database) to write to")
-        try:
             mapping = FrameMapping.from_options(frame)
         except (TypeError, ValueError) as exc:
             raise InputError(str(exc)) from None
@@ -268,6 +264,26 @@ class InfluxDBWriteClient:
                         f"line {number} is over max_batch_bytes={self.max_batch_bytes}; "
                         "no request can carry it; nothing was sent"
                     )
+        return self.write_inputs(
+            bucket, [Input(data, frame=mapping, field_types=field_types)], precision=precision, org=org
+        )
+
+    def write_inputs(
+        self, bucket: str, inputs: list[Input], *, precision: str = "ns", org: str | None = None
+    ) -> WriteResult:
+        """Write several inputs as one write, in order, as :meth:`write` writes one.
+
+        Each :class:`Input` is batched on its own (a frame as Arrow slices, text
+        framed, records encoded, framed entries as they are), and its lines are
+        numbered within it: messages and rejected lines name the input and its
+        own line, record or row number.
+        """
+        try:
+            check_precision(precision)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        if not bucket:
+            raise InputError("bucket is empty; say which bucket (v1/v3: database) to write to")
         if self._transport.aborted:
             raise InfluxDBWriteError("the write was aborted before it started; nothing was sent")
         url, params = self._endpoint(bucket, precision, org or self.org)
@@ -276,13 +292,11 @@ class InfluxDBWriteClient:
         sender = Sender(lambda batch: self._send(run, url, params, batch))
         bad_data: BaseException | None = None
         stream = None
+        reading: list[str] = [""]  # the name of the input being read, for a bad data message
+        frames: list[Any] = []
         try:
             try:
-                stream = batches(
-                    numbered_entries(data, precision=precision, frame=mapping, field_types=field_types),
-                    max_lines=self.max_batch_lines,
-                    max_bytes=self.max_batch_bytes,
-                )
+                stream = self._batches(inputs, precision, reading, frames)
                 for batch in stream:
                     if run.stop.is_set() or not sender.put(batch):
                         break
@@ -310,8 +324,10 @@ class InfluxDBWriteClient:
             bad_data.lines_written = run.lines
             raise bad_data
         if bad_data is not None:
+            name = reading[0] or (inputs[0].name if len(inputs) == 1 else "")
+            where = f"{name}: " if name else ""
             raise InputError(
-                f"{bad_data}; {run.lines} lines were written before it", lines_written=run.lines
+                f"{where}{bad_data}; {run.lines} lines were written before it", lines_written=run.lines
             ) from bad_data
         self._report(run, final=True)
         return WriteResult(
@@ -321,7 +337,33 @@ class InfluxDBWriteClient:
             compressed_bytes=run.compressed,
             retries=run.retries,
             seconds=round(time.monotonic() - run.started, 6),
+            rows_without_fields=sum(frame.without_fields.count for frame in frames),
         )
+
+    def _batches(
+        self, inputs: list[Input], precision: str, reading: list[str], frames: list[Any]
+    ) -> Generator[Batch, None, None]:
+        """The batches of every input in order (see :func:`batches`); ``frames``
+        collects the frames read, whose rows without fields the result counts."""
+        several = len(inputs) > 1
+        parts: list[tuple[str, Any]] = []
+        for item in inputs:
+            reading[0] = item.name
+            entries = (
+                item.data
+                if item.framed
+                else numbered_entries(
+                    item.data,
+                    precision=precision,
+                    frame=item.frame,
+                    field_types=item.field_types,
+                    default_time=item.default_time,
+                )
+            )
+            if hasattr(entries, "without_fields"):
+                frames.append(entries)
+            parts.append((item.name if several else "", entries))
+        return batches(parts, max_lines=self.max_batch_lines, max_bytes=self.max_batch_bytes, reading=reading)
 
     def _stop(self, run: _Run) -> None:
         run.stop.set()
@@ -335,9 +377,8 @@ class InfluxDBWriteClient:
         confirmed = f"{run.lines} line(s) confirmed written"
         if run.unknown is None:
             return f"{confirmed}; no request was waiting for an answer; later lines were not sent"
-        first, last = run.unknown
         return (
-            f"{confirmed}; lines {first}-{last} were sent without an answer, so whether the server "
+            f"{confirmed}; {run.unknown_span} were sent without an answer, so whether the server "
             f"wrote them is unknown ({_RESEND_ADVICE}); later lines were not sent"
         )
 
@@ -436,12 +477,13 @@ class InfluxDBWriteClient:
         if self.gzip_level:
             headers["Content-Encoding"] = "gzip"
         span = (batch.numbers[0], batch.numbers[-1])
+        lines = batch.span()
         maybe_written = False  # an attempt of this batch may have reached the server
         elapsed = 0.0  # time spent on this batch: requests plus waits
         attempt = 0
         while True:
             if run.stop.is_set():
-                run.unknown = span if maybe_written else None
+                run.unknown, run.unknown_span = (span, lines) if maybe_written else (None, "")
                 raise Stopped
             budget = self.retry.max_elapsed - elapsed
             sent = time.monotonic()
@@ -451,10 +493,10 @@ class InfluxDBWriteClient:
             except TransportFailure as failure:
                 maybe_written = maybe_written or failure.sent
                 if run.stop.is_set():
-                    run.unknown = span if maybe_written else None
+                    run.unknown, run.unknown_span = (span, lines) if maybe_written else (None, "")
                     raise Stopped from None
                 if not failure.retryable:
-                    fate = self._fate(run, span, maybe_written)
+                    fate = self._fate(run, lines, maybe_written)
                     raise self._connect_error(failure, f"; {fate}") from failure.__cause__
                 message, cause = failure.description, failure.__cause__
             else:
@@ -470,7 +512,7 @@ class InfluxDBWriteClient:
                 if maybe_written:
                     common["unknown_lines"] = span
                 if 300 <= status < 400:
-                    raise self._redirect_error(answer, f"the write of lines {span[0]}-{span[1]}", **common)
+                    raise self._redirect_error(answer, f"the write of {lines}", **common)
                 text = self._redact(answer.text)
                 message = server_message(text, answer.headers.get("Content-Type", ""))
                 if status == 413:
@@ -496,8 +538,8 @@ class InfluxDBWriteClient:
             if attempt > self.retry.max_retries or elapsed + delay >= self.retry.max_elapsed:
                 where = f"HTTP {status}" if status else "no answer"
                 raise RetriesExhaustedError(
-                    f"gave up on lines {span[0]}-{span[1]} after {attempt} attempt(s) in "
-                    f"{elapsed:.1f}s ({where}: {message}); {self._fate(run, span, maybe_written)}",
+                    f"gave up on {lines} after {attempt} attempt(s) in "
+                    f"{elapsed:.1f}s ({where}: {message}); {self._fate(run, lines, maybe_written)}",
                     attempts=attempt,
                     status=status,
                     server_message=message if status else "",
@@ -506,9 +548,8 @@ class InfluxDBWriteClient:
                 ) from cause
             run.retries += 1
             log.warning(
-                "Write of lines %d-%d failed (%s: %s); retry %d of %d in %.1fs",
-                span[0],
-                span[1],
+                "Write of %s failed (%s: %s); retry %d of %d in %.1fs",
+                lines,
                 status or "no answer",
                 message,
                 attempt,
@@ -520,7 +561,7 @@ class InfluxDBWriteClient:
 
     def _http_error(self, status: int, message: str, text: str, batch: Batch, written: int) -> WriteHTTPError:
         common: dict[str, Any] = {"status": status, "server_message": message, "lines_written": written}
-        span = f"lines {batch.numbers[0]}-{batch.numbers[-1]}" if batch.numbers else "an empty write"
+        span = batch.span() if batch.numbers else "an empty write"
         if status in (401, 403):
             return AuthError(
                 f"HTTP {status}: {message}. The token is invalid or may not write to this "
@@ -558,15 +599,15 @@ class InfluxDBWriteClient:
         return WriteHTTPError(f"HTTP {status} writing {span}: {message}", **common)
 
     @staticmethod
-    def _fate(run: _Run, span: tuple[int, int], maybe_written: bool) -> str:
+    def _fate(run: _Run, lines: str, maybe_written: bool) -> str:
         """What the server holds now, in words: confirmed, unknown, not sent."""
         confirmed = f"{run.lines} line(s) of earlier batches were confirmed written"
         if maybe_written:
             return (
-                f"{confirmed}; lines {span[0]}-{span[1]} were sent but got no answer, so whether the "
+                f"{confirmed}; {lines} were sent but got no answer, so whether the "
                 f"server wrote them is unknown ({_RESEND_ADVICE}); later lines were not sent"
             )
-        return f"{confirmed}; none of lines {span[0]}-{span[1]} or later lines were written"
+        return f"{confirmed}; none of {lines} or later lines were written"
 
 
 def _count(number: int, one: str, many: str = "") -> str:

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class RejectedLine:
-    """A line the server refused: ``line`` is 1-based in the caller's whole input."""
+    """A line the server refused: ``line`` is 1-based in the caller's whole input, or
+    in the input named ``source`` in a write of several."""
 
     line: int
     text: str
     message: str
+    source: str = ""
 
 
 class InfluxDBWriteError(Exception):

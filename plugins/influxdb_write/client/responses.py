@@ -72,7 +72,9 @@ def rejected_lines(body: str, batch: Batch) -> list[RejectedLine]:
 
     def add(index: int | None, message: str) -> None:
         if index is not None and 0 <= index < len(batch.entries):
-            found.append(RejectedLine(batch.numbers[index], batch.entries[index], message))
+            found.append(
+                RejectedLine(batch.numbers[index], batch.entries[index], message, batch.source_of(index))
+            )
 
     if isinstance(data, dict) and isinstance(data.get("data"), (list, dict)):
         items = data["data"] if isinstance(data["data"], list) else [data["data"]]

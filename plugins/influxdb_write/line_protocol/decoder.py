@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from .declared_types import check_field_types
@@ -140,6 +140,42 @@ class Decoder:
             return "not exactly one entry of line protocol"
         problem = _after_parse(self, parsed, text, 0, source_id, number, learn=self.fast)
         return None if problem is None else problem[1]
+
+    def check_lines(
+        self, texts: Sequence[str], numbers: Sequence[int], *, source: str, unit: str
+    ) -> Iterator[tuple[int, str]]:
+        """``(number, message)`` for each bad entry of ``texts``, as :meth:`check_entry`
+        words it; ``numbers[i]`` numbers ``texts[i]``. For encoder output (one entry
+        per text): runs of consecutive numbers are joined and read by the decoder's
+        fast paths in one go, so a long run of known shapes costs a regex match, not
+        a call per entry. Texts with newlines or non-ASCII characters are checked one
+        by one."""
+        source_id = self.types.source(source, unit)
+        for start, stop in _runs(numbers):
+            block = "\n".join(texts[start:stop]) + "\n"
+            if not block.isascii() or block.count("\n") != stop - start:
+                for index in range(start, stop):
+                    found = self.check_entry(texts[index], source=source, number=numbers[index], unit=unit)
+                    if found is not None:
+                        yield numbers[index], found
+                continue
+            run = _Run(self, iter((block,)), source_id)
+            run.line = numbers[start]
+            for entry in run.entries(errors_only=True):
+                if entry.error is not None:
+                    yield entry.line, _COLUMN.sub("", entry.error.message, count=1)
+
+
+_COLUMN = re.compile(r"\Acolumn [0-9]+: ")
+
+
+def _runs(numbers: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """``(start, stop)`` index ranges of ``numbers`` that count up by one."""
+    start = 0
+    for index in range(1, len(numbers) + 1):
+        if index == len(numbers) or numbers[index] != numbers[index - 1] + 1:
+            yield start, index
+            start = index
 
 
 def _size(text: str) -> int:
@@ -435,7 +471,17 @@ _ANY_TIME = Rules(MIN_NANOSECONDS, MAX_NANOSECONDS, checks=False)
 
 def with_default_time(entry: str, timestamp: int) -> str:
     """``entry`` with ``timestamp`` appended if it has none. Entries that do not
-    parse come back unchanged: validation, not this function, reports them."""
+    parse come back unchanged: validation, not this function, reports them.
+
+    An entry that ends in a space and an integer has a time: in a valid entry
+    nothing else can end that way (a field value follows ``=``, a string value
+    ends in its quote, and names are followed by more). Only entries without
+    one are read further, to tell a valid entry from an invalid one.
+    """
+    body = entry.rstrip(" ")
+    last = body[body.rfind(" ") + 1 :]
+    if last.isascii() and last.lstrip("-").isdigit() and len(last) < len(body):
+        return entry
     match = plain_line("ns").fullmatch(entry)
     if match is not None:
         has_time = match.group(2) is not None

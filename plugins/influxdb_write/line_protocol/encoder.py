@@ -297,6 +297,7 @@ def _encode_all(
     precision: str,
     naive_tz: _dt.tzinfo | None,
     declared: Mapping[str, str] | None = None,
+    default_time: int | None = None,
 ) -> Iterator[str]:
     # One loop with everything inline: this is the hot path of every write.
     low, high = time_range(precision)
@@ -372,7 +373,7 @@ def _encode_all(
                 text = ",".join(body)
             timestamp = get("time")
             if timestamp is None:
-                yield f"{head} {text}"
+                yield f"{head} {text}" if default_time is None else f"{head} {text} {default_time}"
                 continue
             part = "time"
             if type(timestamp) is not int or not low <= timestamp <= high:
@@ -433,11 +434,19 @@ def encode_records(
     precision: str = "ns",
     naive_tz: _dt.tzinfo | None = None,
     field_types: Mapping[str, str] | None = None,
+    default_time: int | None = None,
 ) -> Iterator[str]:
     """Encode records lazily, one line each, in order.
 
     The precision and ``field_types`` are checked at once; each record is checked
     as it is reached, and the :class:`RecordError` names its index in ``records``.
+    A record without a time gets ``default_time`` (an integer in ``precision``),
+    or none; stamping here, where the record's time is known, spares the caller
+    from parsing the line again to find out.
     """
     check_precision(precision)
-    return _encode_all(records, precision, naive_tz, check_field_types(field_types))
+    if default_time is not None:
+        low, high = time_range(precision)
+        if type(default_time) is not int or not low <= default_time <= high:
+            raise ValueError(f"default_time {default_time!r} is not a timestamp in {precision}")
+    return _encode_all(records, precision, naive_tz, check_field_types(field_types), default_time)

@@ -37,7 +37,9 @@ STRING = rf'"[^"\\\n]*{_P}(?:\\[^\n][^"\\\n]*{_P})*{_P}"'
 BOOLEAN = "(?:true|True|TRUE|false|False|FALSE|t|T|f|F)"
 _VALUES = {"a float": FLOAT, "an integer": INTEGER, "an unsigned integer": UNSIGNED, "a string": STRING}
 _VALUES["a boolean"] = BOOLEAN
-_ANY_VALUE = f"(?:{FLOAT}|{INTEGER}|{UNSIGNED}|{STRING}|{BOOLEAN})"
+# Integers first: FLOAT also matches the digits of ``3i``, and a possessive
+# repetition of fields would not come back to try INTEGER after it.
+_ANY_VALUE = f"(?:{INTEGER}|{UNSIGNED}|{FLOAT}|{STRING}|{BOOLEAN})"
 _BLANK_OR_COMMENT = rf"[ \t\x00]*{_P}(?:#[^\n]*{_P})?"
 
 

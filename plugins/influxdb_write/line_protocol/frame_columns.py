@@ -355,10 +355,16 @@ def slice_lines(start: int, columns: dict[Any, Any], plan: Any, fallback: Any) -
         fields = [pc.utf8_slice_codeunits(join(*fields, null_handling="replace"), 1)]
     line += fields
     times = None
+    stamp = None if plan.default_time is None else f" {plan.default_time}"
     if plan.time is not None:
         times = kernel(lambda a: time_values(a, plan.precision, plan.naive_tz), plan.time, "time column")
         text = pc.cast(times, pa.large_string())
-        line += [" ", text] if not times.null_count else [join(" ", text)]
+        if not times.null_count:
+            line += [" ", text]
+        else:
+            line.append(join(" ", text) if stamp is None else pc.fill_null(join(" ", text), stamp))
+    elif stamp is not None:
+        line.append(stamp)
     lines_array = join(*line, null_handling="replace")
     empty = None if complete or present is None else pc.invert(present)
     skipped = suspect if empty is None else pc.or_(suspect, empty)

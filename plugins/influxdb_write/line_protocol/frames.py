@@ -116,6 +116,7 @@ class _Plan:
     declared: dict[str, str]
     precision: str
     naive_tz: _dt.tzinfo | None
+    default_time: int | None = None  # for rows without a time, in ``precision``
 
 
 INDEX = "<the frame's index>"  # the time column when the time is a pandas DatetimeIndex
@@ -315,9 +316,11 @@ def frame_slices(
     precision: str = "ns",
     naive_tz: _dt.tzinfo | None = None,
     slice_rows: int = SLICE_ROWS,
+    default_time: int | None = None,
 ) -> Generator[Slice, None, None]:
     """The frame's rows as :class:`Slice` objects of ``slice_rows`` rows, refused rows
-    reported in each slice rather than raised; the mapping is checked at once."""
+    reported in each slice rather than raised; the mapping is checked at once. A row
+    without a time gets ``default_time`` (an integer in ``precision``), if given."""
     check_precision(precision)
     if not is_frame(frame):
         raise FrameError(f"{type(frame).__name__} is not a pandas, polars or pyarrow frame")
@@ -325,6 +328,7 @@ def frame_slices(
 
     source = open_frame(frame)
     plan = _plan(source.columns, source.has_time_index, mapping, precision, naive_tz)
+    plan.default_time = default_time
     return _slices(source, plan, slice_rows)
 
 
@@ -369,7 +373,11 @@ def _fallback(plan: _Plan, row: int, values: Mapping[Any, Any], time: Any) -> st
     }
     try:
         (line,) = encode_records(
-            [record], precision=plan.precision, naive_tz=plan.naive_tz, field_types=plan.declared
+            [record],
+            precision=plan.precision,
+            naive_tz=plan.naive_tz,
+            field_types=plan.declared,
+            default_time=plan.default_time,
         )
     except RecordError as exc:
         raise RowError(row, _column_part(plan, exc.part), exc.problem) from None
