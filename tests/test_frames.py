@@ -461,3 +461,44 @@ def test_tag_values_at_the_name_limit() -> None:
     assert parts[0].lines.to_pylist()[0] == f"m,host={longest} v=1i"
     assert "longer than 65535 bytes" in str(parts[0].problems[1])
     assert str(parts[0].problems[1]).startswith("row 1: tag 'host': ")
+
+
+# ------------------------------------------------- exact conversions, names, periods
+
+BEYOND_DOUBLES = [
+    ("pandas int64", lambda: pd.DataFrame({"v": [2**53, 2**53 + 1]})),
+    ("pandas Int64", lambda: pd.DataFrame({"v": pd.array([None, 2**63 - 1], dtype="Int64")})),
+    ("polars int64", lambda: pl.DataFrame({"v": [-(2**53), -(2**53) - 1]})),
+    ("arrow uint64", lambda: pa.table({"v": pa.array([2**63, 2**64 - 1], pa.uint64())})),
+]
+
+
+@pytest.mark.parametrize("make", [m for _, m in BEYOND_DOUBLES], ids=[n for n, _ in BEYOND_DOUBLES])
+def test_an_integer_column_declared_float_is_never_rounded(make: Any) -> None:
+    """Row 0 holds an integer a double holds exactly; row 1 one it does not, which a
+    cast to float64 used to round without a word."""
+    written: list[str] = []
+    with pytest.raises(RowError) as caught:
+        written.extend(encode_frame(make(), measurement="m", field_types={"v": "float"}))
+    assert caught.value.index == 1 and caught.value.part == "field 'v'"
+    assert "declared float, but" in caught.value.problem
+    assert "cannot be written as a float without changing it" in caught.value.problem
+
+
+def test_an_integer_column_declared_float_keeps_what_doubles_hold() -> None:
+    frame = pa.table({"v": pa.array([2**53, -(2**60), None, 2**53 + 1], pa.int64())})
+    encoded = encode_frame(frame, measurement="m", field_types={"v": "float"})
+    assert [next(encoded), next(encoded)] == ["m v=9007199254740992.0", "m v=-1.152921504606847e+18"]
+    with pytest.raises(RowError, match=r"^row 3: field 'v': declared float, but 9007199254740993 "):
+        next(encoded)
+
+
+def test_a_decimal_column_with_more_digits_than_a_float_is_refused() -> None:
+    kind = pa.decimal128(30, 25)
+    frame = pa.table(
+        {"v": pa.array([decimal.Decimal("0.5"), decimal.Decimal("0.1000000000000000000001")], kind)}
+    )
+    encoded = encode_frame(frame, measurement="m")
+    assert next(encoded) == "m v=0.5"
+    with pytest.raises(RowError, match=r"^row 1: field 'v': Decimal 0\.1000000000000000000001000 cannot be"):
+        next(encoded)
