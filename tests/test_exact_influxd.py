@@ -41,3 +41,13 @@ def test_a_declared_float_that_would_round_is_refused_and_never_lands(influxd: I
         client.write(db, records[:2], precision="s", field_types={"v": "float"})
     rows = influxd.rows("SELECT v, r FROM m", db)
     assert [(row["r"], row["v"]) for row in rows] == [("0", 2**53), ("1", 0.25)]
+
+
+def test_frame_columns_written_as_one_key_are_refused_and_nothing_lands(influxd: InfluxDB1) -> None:
+    db = fresh(influxd, "one_key")
+    frame = pd.DataFrame({0: [1, 3], "0": [2, 4]})
+    with InfluxDBWriteClient(influxd.url, api="v1") as client, pytest.raises(InputError) as caught:
+        client.write(db, frame, measurement="skt")
+    assert "field columns 0 and '0' are both written as the field key '0'" in str(caught.value)
+    assert caught.value.lines_written == 0
+    assert influxd.query("SHOW MEASUREMENTS", db) == []

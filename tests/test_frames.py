@@ -502,3 +502,41 @@ def test_a_decimal_column_with_more_digits_than_a_float_is_refused() -> None:
     assert next(encoded) == "m v=0.5"
     with pytest.raises(RowError, match=r"^row 1: field 'v': Decimal 0\.1000000000000000000001000 cannot be"):
         next(encoded)
+
+
+COLLIDING = [
+    (
+        "int and str fields",
+        {0: [1], "0": [2]},
+        {},
+        r"field columns 0 and '0' are both written as the field key '0'",
+    ),
+    (
+        "int and str tags",
+        {7: ["a"], "7": ["b"], "v": [1]},
+        {"tag_columns": [7, "7"]},
+        r"tag columns 7 and '7' are both written as the tag key '7'",
+    ),
+    (
+        "listed fields",
+        {"1": [1.5], 1: [2.5], "x": ["t"]},
+        {"field_columns": ["1", 1], "tag_columns": ["x"]},
+        r"field columns '1' and 1 are both written as the field key '1'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "columns", "mapping", "message"), COLLIDING, ids=[row[0] for row in COLLIDING]
+)
+def test_columns_written_as_one_key_are_refused_naming_both(
+    name: str, columns: dict[Any, list[Any]], mapping: dict[str, Any], message: str
+) -> None:
+    """Refused when the mapping is checked, before any line, as the record encoder
+    refuses the record; a tag and a field of one key stay allowed, as in records."""
+    frame = pd.DataFrame(columns)
+    with pytest.raises(FrameError, match=f"^{message}, and InfluxDB would keep only one of them; rename one"):
+        encode_frame(frame, measurement="m", **mapping)
+    shared = pd.DataFrame({0: ["x"], "0": [1]})
+    record = {"measurement": "m", "tags": {"0": "x"}, "fields": {"0": 1}}
+    assert lines(shared, measurement="m", tag_columns=[0]) == list(encode_records([record])) == ["m,0=x 0=1i"]

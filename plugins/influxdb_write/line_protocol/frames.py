@@ -179,17 +179,40 @@ def _plan(
     unknown = sorted(set(declared) - field_keys)
     if unknown:
         raise FrameError(f"field_types names {', '.join(map(repr, unknown))}, which is not a field column")
+    tag_prefixes = _one_key_each(tags, "tag")
+    field_prefixes = _one_key_each(fields, "field")
     return _Plan(
         measurement=measurement,
         raw_measurement=mapping.measurement,
         measurement_column=mapping.measurement_column,
-        tags=sorted(((c, _prefix(c, "tag key")) for c in tags), key=lambda t: _key_text(t[0])),
-        fields=[(c, _prefix(c, "field key"), declared.get(_key_text(c))) for c in fields],
+        tags=sorted(zip(tags, tag_prefixes, strict=True), key=lambda t: _key_text(t[0])),
+        fields=[(c, p, declared.get(_key_text(c))) for c, p in zip(fields, field_prefixes, strict=True)],
         time=time,
         declared=declared,
         precision=precision,
         naive_tz=naive_tz,
     )
+
+
+def _one_key_each(columns: list[Any], role: str) -> list[str]:
+    """The ``,key=`` prefix of each tag or field column; :class:`FrameError` when two
+    columns are written as one key (the int 0 and the str "0"), as the record
+    encoder refuses the same record: the server would keep only one of them, so a
+    value would vanish without a word. A tag and a field of one name are allowed,
+    as they are in records."""
+    prefixes: list[str] = []
+    seen: dict[str, Any] = {}
+    for column in columns:
+        prefix = _prefix(column, f"{role} key")
+        if prefix in seen:
+            raise FrameError(
+                f"{role} columns {seen[prefix]!r} and {column!r} are both written as the {role} key "
+                f"{shown(_key_text(column))}, and InfluxDB would keep only one of them; rename one "
+                "of the columns"
+            )
+        seen[prefix] = column
+        prefixes.append(prefix)
+    return prefixes
 
 
 def _prefix(column: Any, what: str) -> str:
