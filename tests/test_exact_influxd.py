@@ -8,12 +8,14 @@ used to be ignored.
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import uuid
 
 import pytest
 
 from influxdb_write.client import InfluxDBWriteClient, InputError
+from influxdb_write.line_protocol import encode_frame
 from servers import InfluxDB1
 
 pd = pytest.importorskip("pandas")
@@ -51,3 +53,18 @@ def test_frame_columns_written_as_one_key_are_refused_and_nothing_lands(influxd:
     assert "field columns 0 and '0' are both written as the field key '0'" in str(caught.value)
     assert caught.value.lines_written == 0
     assert influxd.query("SHOW MEASUREMENTS", db) == []
+
+
+def test_a_period_index_is_never_ignored(influxd: InfluxDB1) -> None:
+    """Without naive_tz (the client and the operator take none) the frame is
+    refused and nothing lands; with it, each row lands at its period's start."""
+    db = fresh(influxd, "periods")
+    frame = pd.DataFrame({"v": [1.0, 2.0]}, index=pd.period_range("2024-01-01", periods=2, freq="D"))
+    with InfluxDBWriteClient(influxd.url, api="v1") as client:
+        with pytest.raises(InputError, match=r"the time index \(a PeriodIndex\) holds pandas periods"):
+            client.write(db, frame, measurement="daily")
+        assert influxd.query("SHOW MEASUREMENTS", db) == []
+        lines = list(encode_frame(frame, measurement="daily", naive_tz=dt.timezone.utc))
+        client.write(db, lines)
+    rows = influxd.rows("SELECT v FROM daily", db)
+    assert [(row["time"], row["v"]) for row in rows] == [(1704067200 * 10**9, 1), (1704153600 * 10**9, 2)]

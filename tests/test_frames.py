@@ -540,3 +540,34 @@ def test_columns_written_as_one_key_are_refused_naming_both(
     shared = pd.DataFrame({0: ["x"], "0": [1]})
     record = {"measurement": "m", "tags": {"0": "x"}, "fields": {"0": 1}}
     assert lines(shared, measurement="m", tag_columns=[0]) == list(encode_records([record])) == ["m,0=x 0=1i"]
+
+
+def test_a_period_index_is_the_periods_start_in_naive_tz_or_refused() -> None:
+    """Periods have no timezone, so the rule of naive timestamps holds: without
+    naive_tz the frame is refused, never written without its time."""
+    frame = pd.DataFrame({"v": [1, 2]}, index=pd.period_range("2024-01", periods=2, freq="M"))
+    with pytest.raises(
+        FrameError, match=r"^the time index \(a PeriodIndex\) holds pandas periods, which have no"
+    ):
+        encode_frame(frame, measurement="m")
+    assert lines(frame, measurement="m", precision="s", naive_tz=dt.timezone.utc) == [
+        "m v=1i 1704067200",  # 2024-01-01T00:00Z
+        "m v=2i 1706745600",  # 2024-02-01T00:00Z
+    ]
+    oslo = zoneinfo.ZoneInfo("Europe/Oslo")
+    assert lines(frame, measurement="m", precision="s", naive_tz=oslo) == [
+        "m v=1i 1704063600",
+        "m v=2i 1706742000",
+    ]
+
+
+def test_a_period_column_as_time_column_is_the_periods_start() -> None:
+    frame = pd.DataFrame({"p": pd.period_range("2024-03-01 10:00", periods=2, freq="h"), "v": [1.5, 2.5]})
+    with pytest.raises(
+        FrameError, match=r"^time_column 'p' holds pandas periods, which have no timezone; .*naive_tz="
+    ):
+        encode_frame(frame, measurement="m", time_column="p")
+    assert lines(frame, measurement="m", time_column="p", precision="s", naive_tz=dt.timezone.utc) == [
+        "m v=1.5 1709287200",
+        "m v=2.5 1709290800",
+    ]

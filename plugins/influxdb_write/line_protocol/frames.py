@@ -62,8 +62,8 @@ class FrameMapping:
     """Which columns of a frame are the measurement, tags, fields and time.
 
     ``field_columns=None`` means every column that is not a tag, the time or the
-    measurement. ``time_column=None`` takes a pandas ``DatetimeIndex`` as the time,
-    and otherwise leaves lines without a time.
+    measurement. ``time_column=None`` takes a pandas ``DatetimeIndex`` or
+    ``PeriodIndex`` as the time, and otherwise leaves lines without a time.
     """
 
     measurement: str | None = None
@@ -118,7 +118,7 @@ class _Plan:
     naive_tz: _dt.tzinfo | None
 
 
-INDEX = "<the frame's index>"  # the time column when the time is a pandas DatetimeIndex
+INDEX = "<the frame's index>"  # the time column when the time is a pandas DatetimeIndex or PeriodIndex
 
 
 def _key_text(column: Any) -> str:
@@ -319,7 +319,11 @@ def encode_frame(
     as tags, ``field_columns`` (default: every other column) as fields, converted
     to ``field_types`` where declared. ``time_column`` holds the times (timezone
     aware timestamps, naive ones with ``naive_tz``, integers in ``precision``, or
-    ISO 8601 strings); without it, a pandas ``DatetimeIndex``, or no time.
+    ISO 8601 strings); without it, a pandas ``DatetimeIndex`` or ``PeriodIndex``,
+    or no time. Pandas periods (a ``PeriodIndex``, or a period column as
+    ``time_column``) are written as each period's start time; a period has no
+    timezone, so, as for naive timestamps, ``naive_tz`` must say which timezone
+    that start is in, or the frame is refused (never written without its time).
 
     The mapping is checked at once (:class:`FrameError`); rows are checked as they
     are reached, and a :class:`RowError` names the row (its position, from 0) and
@@ -348,7 +352,23 @@ def frame_slices(
 
     source = open_frame(frame)
     plan = _plan(source.columns, source.has_time_index, mapping, precision, naive_tz)
+    if plan.time in source.periods and naive_tz is None:
+        raise FrameError(_NAIVE_PERIODS.format(where=_time_name(plan.time)))
     return _slices(source, plan, slice_rows)
+
+
+# Periods have no timezone: their start times are naive wall-clock times, so the
+# rule of naive timestamps holds (guessing UTC shifts data by hours).
+_NAIVE_PERIODS = (
+    "{where} holds pandas periods, which have no timezone; each period is written as its start "
+    "time, so say which timezone that is in: pass naive_tz= to encode_frame, or convert them to "
+    "aware timestamps first (index.to_timestamp().tz_localize('UTC'), or "
+    "series.dt.start_time.dt.tz_localize('UTC') for a column)"
+)
+
+
+def _time_name(time: Any) -> str:
+    return "the time index (a PeriodIndex)" if time is INDEX else f"time_column {time!r}"
 
 
 def _slices(source: Any, plan: _Plan, slice_rows: int) -> Generator[Slice, None, None]:
