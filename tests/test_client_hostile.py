@@ -378,3 +378,38 @@ def test_a_signal_abandons_the_write_and_propagates(
     assert "Write abandoned" in stderr and expected in stderr
     assert "RetriesExhaustedError" not in stderr
     assert len(fault.received) == requests_before_signal  # no batch was started after the signal
+
+
+def test_a_status_line_then_headers_trickled_forever_is_no_confirmation(fault: FaultServer) -> None:
+    """The deadline cuts the headers short; http.client would read that end as the
+    end of the headers, and the write used to be reported as a success."""
+    fault.will(Reply(204), ("head_trickle", 0.05, Reply(204)))
+    started = time.monotonic()
+    with pytest.raises(RetriesExhaustedError) as caught:
+        client(fault, max_batch_lines=5, timeout=(0.5, 0.5), retry=RetryPolicy(max_retries=1)).write(
+            "b", LINES
+        )
+    assert time.monotonic() - started < 8
+    error = caught.value
+    assert error.lines_written == 5 and error.unknown_lines == (6, 10) and error.attempts == 2
+    assert "no complete answer within 1.0s" in str(error)
+    assert "lines 6-10 were sent but got no answer, so whether the server wrote them is unknown" in str(error)
+    assert len(fault.received) == 3  # the cut answer was retried, as a lost answer is
+
+
+CUT_ANSWERS = [
+    ("headers without their end", b"HTTP/1.1 204 No Content\r\nX-Influxdb-Version: 1.8\r\n"),
+    ("status line only", b"HTTP/1.1 204 No Content\r\n"),
+    ("body shorter than its length", b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"ok": '),
+]
+
+
+@pytest.mark.parametrize("raw", [raw for _, raw in CUT_ANSWERS], ids=[name for name, _ in CUT_ANSWERS])
+def test_an_answer_cut_by_the_connection_is_no_confirmation(fault: FaultServer, raw: bytes) -> None:
+    fault.will(Reply(204), ("cut", raw))
+    with pytest.raises(RetriesExhaustedError) as caught:
+        client(fault, max_batch_lines=5, retry=RetryPolicy(max_retries=0)).write("b", LINES)
+    error = caught.value
+    assert error.lines_written == 5 and error.unknown_lines == (6, 10)
+    assert "the connection was dropped before a complete answer" in str(error)
+    assert "whether the server wrote them is unknown" in str(error)
