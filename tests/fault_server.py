@@ -9,6 +9,10 @@ status with headers and body, or one of these faults:
 - ``("trickle", seconds, reply)``: send the answer one byte every ``seconds``;
 - ``("echo", status)``: answer ``status`` with the request's headers in the body,
   as some proxies' error pages do;
+- ``("head_trickle", seconds, reply)``: send the status line of ``reply`` at once,
+  then header lines one byte every ``seconds``, never ending the headers;
+- ``("cut", raw)``: send the bytes ``raw`` (an answer cut short: headers without
+  their blank line, or a body shorter than its Content-Length), then close;
 - a function of the :class:`Received` request returning a reply: a server model
   that answers by what it was sent.
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 import ssl
 import threading
 import time
@@ -48,7 +53,14 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Script = Reply | str | tuple[str, float, Reply] | tuple[str, int] | Callable[["Received"], Reply]
+Script = (
+    Reply
+    | str
+    | tuple[str, float, Reply]
+    | tuple[str, int]
+    | tuple[str, bytes]
+    | Callable[["Received"], Reply]
+)
 
 
 @dataclass
@@ -113,6 +125,14 @@ class FaultServer:
                     self.close_connection = True
                 elif isinstance(step, Reply):
                     self._answer(step)
+                elif step[0] == "cut":
+                    self.close_connection = True
+                    self.wfile.write(cast(bytes, step[1]))
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_WR)
+                elif step[0] == "head_trickle":
+                    _, seconds, reply = cast(tuple[str, float, Reply], step)
+                    self._trickle_head(reply, seconds)
                 elif step[0] == "echo":
                     headers = "\n".join(f"{name}: {value}" for name, value in self.headers.items())
                     self._answer(Reply(int(step[1]), json.dumps({"message": f"bad request. {headers}"})))
@@ -121,6 +141,20 @@ class FaultServer:
                     if kind == "slow":
                         time.sleep(seconds)
                     self._answer(reply, trickle=seconds if kind == "trickle" else 0.0)
+
+            def _trickle_head(self, reply: Reply, seconds: float) -> None:
+                self.close_connection = True
+                try:
+                    self.wfile.write(f"HTTP/1.1 {reply.status} X\r\n".encode())
+                    self.wfile.flush()
+                    while not server._closing.wait(seconds):
+                        for byte in b"X-Pad: still coming\r\n":
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            if server._closing.wait(seconds):
+                                return
+                except OSError:  # the client gave up
+                    pass
 
             def _answer(self, reply: Reply, trickle: float = 0.0) -> None:
                 body = reply.body.encode()

@@ -24,13 +24,18 @@ import requests
 
 from fault_server import FaultServer, Reply, Sleeps
 from influxdb_write.client import (
+    AuthError,
     ConnectError,
     InfluxDBWriteClient,
     InfluxDBWriteError,
     InputError,
+    NotFoundError,
     RedirectError,
+    RejectedPointsError,
+    RequestTooLargeError,
     RetriesExhaustedError,
     RetryPolicy,
+    WriteHTTPError,
 )
 from servers import free_port
 
@@ -129,6 +134,62 @@ def test_fate_after_retryable_failures(
     assert caught.value.unknown_lines == unknown
     if unknown is None:
         assert "none of lines 1-10 or later lines were written" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("reply", "error", "rest"),
+    [
+        (
+            Reply(401, '{"message":"unauthorized access"}'),
+            AuthError,
+            "none of lines 5-8 or later lines were written",
+        ),
+        (Reply(403, '{"message":"forbidden"}'), AuthError, "none of lines 5-8 or later lines were written"),
+        (Reply(404, '{"message":"bucket \\"b\\" not found"}'), NotFoundError, "none of lines 5-8"),
+        (
+            Reply(404, "404 page not found", {"Content-Type": "text/plain"}),
+            NotFoundError,
+            "none of lines 5-8",
+        ),
+        (Reply(413, "too large", {"Content-Type": "text/plain"}), RequestTooLargeError, "none of line 5 or later"),
+        (
+            Reply(422, '{"message":"partial write: points beyond retention policy dropped=1"}'),
+            RejectedPointsError,
+            "the server may have written the other lines of lines 5-8; later lines were not sent",
+        ),
+        (Reply(418, '{"message":"teapot"}'), WriteHTTPError, "none of lines 5-8 or later lines were written"),
+        (
+            Reply(302, "", {"Location": "http://elsewhere/"}),
+            RedirectError,
+            "none of lines 5-8 or later lines",
+        ),
+    ],
+    ids=["401", "403", "404", "404-path", "413", "422", "418", "302"],
+)
+def test_every_error_after_confirmed_batches_says_how_many_lines_were_written(
+    fault: FaultServer, reply: Reply, error: type[InfluxDBWriteError], rest: str
+) -> None:
+    """The first batch is confirmed (204), the second refused: the message says so,
+    in the words of every other error, whatever the status."""
+    fault.will(Reply(204), reply)
+    with pytest.raises(error) as caught:
+        client(fault, max_batch_lines=4).write("b", LINES)
+    assert caught.value.lines_written == 4 and caught.value.unknown_lines is None
+    assert f"4 line(s) of earlier batches were confirmed written; {rest}" in str(caught.value)
+
+
+def test_a_refusal_after_an_unanswered_attempt_leaves_the_batch_unknown(fault: FaultServer) -> None:
+    """A 500 may have written the batch; the 401 of its retry does not undo that."""
+    fault.will(
+        Reply(204), Reply(500, '{"message":"internal error"}'), Reply(401, '{"message":"unauthorized"}')
+    )
+    with pytest.raises(AuthError) as caught:
+        client(fault, max_batch_lines=5).write("b", LINES)
+    assert caught.value.lines_written == 5 and caught.value.unknown_lines == (6, 10)
+    assert (
+        "5 line(s) of earlier batches were confirmed written; lines 6-10 were sent but got no answer"
+        in str(caught.value)
+    )
 
 
 def test_nothing_listening_is_certainly_not_written() -> None:
@@ -317,3 +378,38 @@ def test_a_signal_abandons_the_write_and_propagates(
     assert "Write abandoned" in stderr and expected in stderr
     assert "RetriesExhaustedError" not in stderr
     assert len(fault.received) == requests_before_signal  # no batch was started after the signal
+
+
+def test_a_status_line_then_headers_trickled_forever_is_no_confirmation(fault: FaultServer) -> None:
+    """The deadline cuts the headers short; http.client would read that end as the
+    end of the headers, and the write used to be reported as a success."""
+    fault.will(Reply(204), ("head_trickle", 0.05, Reply(204)))
+    started = time.monotonic()
+    with pytest.raises(RetriesExhaustedError) as caught:
+        client(fault, max_batch_lines=5, timeout=(0.5, 0.5), retry=RetryPolicy(max_retries=1)).write(
+            "b", LINES
+        )
+    assert time.monotonic() - started < 8
+    error = caught.value
+    assert error.lines_written == 5 and error.unknown_lines == (6, 10) and error.attempts == 2
+    assert "no complete answer within 1.0s" in str(error)
+    assert "lines 6-10 were sent but got no answer, so whether the server wrote them is unknown" in str(error)
+    assert len(fault.received) == 3  # the cut answer was retried, as a lost answer is
+
+
+CUT_ANSWERS = [
+    ("headers without their end", b"HTTP/1.1 204 No Content\r\nX-Influxdb-Version: 1.8\r\n"),
+    ("status line only", b"HTTP/1.1 204 No Content\r\n"),
+    ("body shorter than its length", b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"ok": '),
+]
+
+
+@pytest.mark.parametrize("raw", [raw for _, raw in CUT_ANSWERS], ids=[name for name, _ in CUT_ANSWERS])
+def test_an_answer_cut_by_the_connection_is_no_confirmation(fault: FaultServer, raw: bytes) -> None:
+    fault.will(Reply(204), ("cut", raw))
+    with pytest.raises(RetriesExhaustedError) as caught:
+        client(fault, max_batch_lines=5, retry=RetryPolicy(max_retries=0)).write("b", LINES)
+    error = caught.value
+    assert error.lines_written == 5 and error.unknown_lines == (6, 10)
+    assert "the connection was dropped before a complete answer" in str(error)
+    assert "whether the server wrote them is unknown" in str(error)

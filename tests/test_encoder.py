@@ -255,3 +255,67 @@ def test_encoded_lines_read_back_exactly() -> None:
     assert line.tags == record["tags"]
     assert line.fields == record["fields"]
     assert line.time == 5
+
+
+# Declared types and Decimals never change a value: each row is one a conversion
+# used to round silently (or crash on); now it is refused, naming what to do.
+LONG_DOUBLE_BITS = np.finfo(np.longdouble).nmant
+CHANGED = [
+    ("int past 2**53 as float", 2**53 + 1, "float", "9007199254740993 cannot be written as a float"),
+    ("int64 max as float", 2**63 - 1, "float", "the nearest float is 9.223372036854776e+18"),
+    ("negative past 2**53 as float", -(2**53) - 1, "float", "cannot be written as a float"),
+    ("unsigned max as float", Unsigned(2**64 - 1), "float", "18446744073709551615 cannot be written"),
+    ("numpy int as float", np.int64(2**62 + 1), "float", "4611686018427387905 cannot be written"),
+    ("int beyond floats as float", 10**400, "float", "an integer of 401 digits cannot be written"),
+    (
+        "decimal digits beyond a float",
+        decimal.Decimal("0.1000000000000000000001"),
+        None,
+        "nearest float is 0.1",
+    ),
+    ("decimal integer past 2**53", decimal.Decimal("9007199254740993"), None, "without changing it"),
+    (
+        "declared decimal digits",
+        decimal.Decimal("1.00000000000000000001"),
+        "float",
+        "declared float, but Decimal",
+    ),
+    ("decimal beyond floats", decimal.Decimal("1e400"), "float", "beyond the float range"),
+    ("long double digits", np.longdouble(1) / 3, None, "more digits than a double holds"),
+    pytest.param(
+        "long double as uint",
+        np.longdouble(2**63) + 1,
+        "uint",
+        "more digits than a double holds",
+        marks=pytest.mark.skipif(LONG_DOUBLE_BITS < 63, reason="longdouble is a double here"),
+        id="long double as uint",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "declared", "problem"),
+    CHANGED,
+    ids=[row[0] if isinstance(row, tuple) else None for row in CHANGED],
+)
+def test_a_value_a_conversion_would_change_is_refused(
+    name: str, value: Any, declared: str | None, problem: str
+) -> None:
+    records = [rec({"w": 1}), rec({"v": value})]
+    lines = encode_records(records, field_types={"v": declared} if declared else None)
+    assert next(lines) == "m w=1i"
+    with pytest.raises(RecordError) as caught:
+        next(lines)
+    assert (caught.value.index, caught.value.part) == (1, "field 'v'")
+    assert problem in caught.value.problem
+
+
+def test_declared_float_takes_integers_while_a_double_holds_them() -> None:
+    declared = {"v": "float"}
+    assert encode_record(rec({"v": 2**53}), field_types=declared) == "m v=9007199254740992.0"
+    assert encode_record(rec({"v": -(2**53)}), field_types=declared) == "m v=-9007199254740992.0"
+    assert encode_record(rec({"v": 2**60}), field_types=declared) == "m v=1.152921504606847e+18"
+    assert encode_record(rec({"v": decimal.Decimal("0.1")}), field_types=declared) == "m v=0.1"
+    assert encode_record(rec({"v": decimal.Decimal("-2.50")})) == "m v=-2.5"
+    with pytest.raises(RecordError, match="declare the field int"):
+        encode_record(rec({"v": 2**53 + 1}), field_types=declared)

@@ -461,3 +461,113 @@ def test_tag_values_at_the_name_limit() -> None:
     assert parts[0].lines.to_pylist()[0] == f"m,host={longest} v=1i"
     assert "longer than 65535 bytes" in str(parts[0].problems[1])
     assert str(parts[0].problems[1]).startswith("row 1: tag 'host': ")
+
+
+# ------------------------------------------------- exact conversions, names, periods
+
+BEYOND_DOUBLES = [
+    ("pandas int64", lambda: pd.DataFrame({"v": [2**53, 2**53 + 1]})),
+    ("pandas Int64", lambda: pd.DataFrame({"v": pd.array([None, 2**63 - 1], dtype="Int64")})),
+    ("polars int64", lambda: pl.DataFrame({"v": [-(2**53), -(2**53) - 1]})),
+    ("arrow uint64", lambda: pa.table({"v": pa.array([2**63, 2**64 - 1], pa.uint64())})),
+]
+
+
+@pytest.mark.parametrize("make", [m for _, m in BEYOND_DOUBLES], ids=[n for n, _ in BEYOND_DOUBLES])
+def test_an_integer_column_declared_float_is_never_rounded(make: Any) -> None:
+    """Row 0 holds an integer a double holds exactly; row 1 one it does not, which a
+    cast to float64 used to round without a word."""
+    written: list[str] = []
+    with pytest.raises(RowError) as caught:
+        written.extend(encode_frame(make(), measurement="m", field_types={"v": "float"}))
+    assert caught.value.index == 1 and caught.value.part == "field 'v'"
+    assert "declared float, but" in caught.value.problem
+    assert "cannot be written as a float without changing it" in caught.value.problem
+
+
+def test_an_integer_column_declared_float_keeps_what_doubles_hold() -> None:
+    frame = pa.table({"v": pa.array([2**53, -(2**60), None, 2**53 + 1], pa.int64())})
+    encoded = encode_frame(frame, measurement="m", field_types={"v": "float"})
+    assert [next(encoded), next(encoded)] == ["m v=9007199254740992.0", "m v=-1.152921504606847e+18"]
+    with pytest.raises(RowError, match=r"^row 3: field 'v': declared float, but 9007199254740993 "):
+        next(encoded)
+
+
+def test_a_decimal_column_with_more_digits_than_a_float_is_refused() -> None:
+    kind = pa.decimal128(30, 25)
+    frame = pa.table(
+        {"v": pa.array([decimal.Decimal("0.5"), decimal.Decimal("0.1000000000000000000001")], kind)}
+    )
+    encoded = encode_frame(frame, measurement="m")
+    assert next(encoded) == "m v=0.5"
+    with pytest.raises(RowError, match=r"^row 1: field 'v': Decimal 0\.1000000000000000000001000 cannot be"):
+        next(encoded)
+
+
+COLLIDING = [
+    (
+        "int and str fields",
+        {0: [1], "0": [2]},
+        {},
+        r"field columns 0 and '0' are both written as the field key '0'",
+    ),
+    (
+        "int and str tags",
+        {7: ["a"], "7": ["b"], "v": [1]},
+        {"tag_columns": [7, "7"]},
+        r"tag columns 7 and '7' are both written as the tag key '7'",
+    ),
+    (
+        "listed fields",
+        {"1": [1.5], 1: [2.5], "x": ["t"]},
+        {"field_columns": ["1", 1], "tag_columns": ["x"]},
+        r"field columns '1' and 1 are both written as the field key '1'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "columns", "mapping", "message"), COLLIDING, ids=[row[0] for row in COLLIDING]
+)
+def test_columns_written_as_one_key_are_refused_naming_both(
+    name: str, columns: dict[Any, list[Any]], mapping: dict[str, Any], message: str
+) -> None:
+    """Refused when the mapping is checked, before any line, as the record encoder
+    refuses the record; a tag and a field of one key stay allowed, as in records."""
+    frame = pd.DataFrame(columns)
+    with pytest.raises(FrameError, match=f"^{message}, and InfluxDB would keep only one of them; rename one"):
+        encode_frame(frame, measurement="m", **mapping)
+    shared = pd.DataFrame({0: ["x"], "0": [1]})
+    record = {"measurement": "m", "tags": {"0": "x"}, "fields": {"0": 1}}
+    assert lines(shared, measurement="m", tag_columns=[0]) == list(encode_records([record])) == ["m,0=x 0=1i"]
+
+
+def test_a_period_index_is_the_periods_start_in_naive_tz_or_refused() -> None:
+    """Periods have no timezone, so the rule of naive timestamps holds: without
+    naive_tz the frame is refused, never written without its time."""
+    frame = pd.DataFrame({"v": [1, 2]}, index=pd.period_range("2024-01", periods=2, freq="M"))
+    with pytest.raises(
+        FrameError, match=r"^the time index \(a PeriodIndex\) holds pandas periods, which have no"
+    ):
+        encode_frame(frame, measurement="m")
+    assert lines(frame, measurement="m", precision="s", naive_tz=dt.timezone.utc) == [
+        "m v=1i 1704067200",  # 2024-01-01T00:00Z
+        "m v=2i 1706745600",  # 2024-02-01T00:00Z
+    ]
+    oslo = zoneinfo.ZoneInfo("Europe/Oslo")
+    assert lines(frame, measurement="m", precision="s", naive_tz=oslo) == [
+        "m v=1i 1704063600",
+        "m v=2i 1706742000",
+    ]
+
+
+def test_a_period_column_as_time_column_is_the_periods_start() -> None:
+    frame = pd.DataFrame({"p": pd.period_range("2024-03-01 10:00", periods=2, freq="h"), "v": [1.5, 2.5]})
+    with pytest.raises(
+        FrameError, match=r"^time_column 'p' holds pandas periods, which have no timezone; .*naive_tz="
+    ):
+        encode_frame(frame, measurement="m", time_column="p")
+    assert lines(frame, measurement="m", time_column="p", precision="s", naive_tz=dt.timezone.utc) == [
+        "m v=1.5 1709287200",
+        "m v=2.5 1709290800",
+    ]

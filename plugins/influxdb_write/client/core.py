@@ -422,12 +422,12 @@ class InfluxDBWriteClient:
             hint = "check the URL or region"
         return ConnectError(f"cannot reach {self.url} ({failure.description}); {hint}{written}")
 
-    def _redirect_error(self, answer: Answer, what: str, **common: Any) -> RedirectError:
+    def _redirect_error(self, answer: Answer, what: str, fate: str = "", **common: Any) -> RedirectError:
         location = self._redact(answer.headers.get("Location", ""))
         return RedirectError(
             f"HTTP {answer.status}: the server redirected {what} to {location or '(no Location)'}; "
             "redirects are not followed, because a redirected write arrives empty. Set the "
-            "connection's URL to the final address",
+            f"connection's URL to the final address{_then(fate)}",
             location=location,
             status=answer.status,
             **common,
@@ -511,15 +511,17 @@ class InfluxDBWriteClient:
                 common: dict[str, Any] = {"lines_written": run.lines}
                 if maybe_written:
                     common["unknown_lines"] = span
+                # Every error from here on says what the server holds, in _fate's words.
+                fate = self._fate(run, lines, maybe_written)
                 if 300 <= status < 400:
-                    raise self._redirect_error(answer, f"the write of {lines}", **common)
+                    raise self._redirect_error(answer, f"the write of {lines}", fate, **common)
                 text = self._redact(answer.text)
                 message = server_message(text, answer.headers.get("Content-Type", ""))
                 if status == 413:
                     if len(batch.entries) == 1:
                         raise RequestTooLargeError(
                             f"line {batch.numbers[0]} alone is too large for the server (413): "
-                            f"{message}; {run.lines} lines were written before it",
+                            f"{message}; {fate}",
                             status=status,
                             server_message=message,
                             **common,
@@ -529,7 +531,7 @@ class InfluxDBWriteClient:
                         self._send(run, url, params, half)
                     return
                 if status not in self.retry.statuses:
-                    raise self._http_error(status, message, text, batch, run.lines)
+                    raise self._http_error(status, message, text, batch, run.lines, fate, common)
                 maybe_written = maybe_written or status in _MAYBE_WRITTEN
                 retry_after = parse_retry_after(answer.headers.get("Retry-After"))
             attempt += 1
@@ -559,13 +561,28 @@ class InfluxDBWriteClient:
             self._wait(run, delay)
             elapsed += delay
 
-    def _http_error(self, status: int, message: str, text: str, batch: Batch, written: int) -> WriteHTTPError:
+    def _http_error(
+        self,
+        status: int,
+        message: str,
+        text: str,
+        batch: Batch,
+        written: int,
+        fate: str = "",
+        known: Mapping[str, Any] | None = None,
+    ) -> WriteHTTPError:
+        """The error for a status that is not retried. ``fate`` (empty for the
+        connection check, which writes nothing) says what the server holds, and ends
+        every message; ``known`` carries ``unknown_lines`` when an earlier attempt of
+        this batch may have been written."""
         common: dict[str, Any] = {"status": status, "server_message": message, "lines_written": written}
+        common.update(known or {})
         span = batch.span() if batch.numbers else "an empty write"
+        then = _then(fate)
         if status in (401, 403):
             return AuthError(
                 f"HTTP {status}: {message}. The token is invalid or may not write to this "
-                "bucket; check the connection's token and its permissions",
+                f"bucket; check the connection's token and its permissions{then}",
                 **common,
             )
         if status == 404 and message.strip().lower() in _NO_SUCH_PATH:
@@ -573,12 +590,12 @@ class InfluxDBWriteClient:
                 f"HTTP 404: {message or '(no message)'}. {self.url} does not serve the {self.api} write "
                 f"API ({_API_PATHS[self.api]}): check that the URL points at InfluxDB, and set the api "
                 "extra to what the server is: v1 for InfluxDB 1.x, v2 for InfluxDB 2.x and Cloud, "
-                "v3 for InfluxDB 3 Core and Enterprise",
+                f"v3 for InfluxDB 3 Core and Enterprise{then}",
                 **common,
             )
         if status == 404:
             return NotFoundError(
-                f"HTTP 404: {message}. Check the bucket and org names (v1/v3: the database)", **common
+                f"HTTP 404: {message}. Check the bucket and org names (v1/v3: the database){then}", **common
             )
         if status == 400:
             rejected = rejected_lines(text, batch)
@@ -595,19 +612,37 @@ class InfluxDBWriteClient:
                 **common,
             )
         if status == 422:
-            return RejectedPointsError(f"HTTP 422 writing {span}: {message}", **common)
-        return WriteHTTPError(f"HTTP {status} writing {span}: {message}", **common)
+            # InfluxDB drops only the refused points of the batch ("partial write: points
+            # beyond retention policy dropped=1"): the others may be in.
+            if fate and batch.numbers:
+                then = (
+                    f"; {self._confirmed(written)}; the server may have written the other lines of "
+                    f"{span}; later lines were not sent"
+                )
+            return RejectedPointsError(f"HTTP 422 writing {span}: {message}{then}", **common)
+        return WriteHTTPError(f"HTTP {status} writing {span}: {message}{then}", **common)
 
     @staticmethod
-    def _fate(run: _Run, lines: str, maybe_written: bool) -> str:
-        """What the server holds now, in words: confirmed, unknown, not sent."""
-        confirmed = f"{run.lines} line(s) of earlier batches were confirmed written"
+    def _confirmed(lines: int) -> str:
+        return f"{lines} line(s) of earlier batches were confirmed written"
+
+    @classmethod
+    def _fate(cls, run: _Run, lines: str, maybe_written: bool) -> str:
+        """What the server holds now, in words: confirmed, unknown, not sent. Every
+        error raised once a batch was sent ends with it, so the caller knows what to
+        re-send whatever the failure."""
+        confirmed = cls._confirmed(run.lines)
         if maybe_written:
             return (
                 f"{confirmed}; {lines} were sent but got no answer, so whether the "
                 f"server wrote them is unknown ({_RESEND_ADVICE}); later lines were not sent"
             )
         return f"{confirmed}; none of {lines} or later lines were written"
+
+
+def _then(fate: str) -> str:
+    """``fate`` as the end of a message, or nothing."""
+    return f"; {fate}" if fate else ""
 
 
 def _count(number: int, one: str, many: str = "") -> str:

@@ -7,6 +7,12 @@ passes, or at once when the write is abandoned (Ctrl-C, an Airflow timeout, a
 killed task), which ends the blocked read in the sending thread. Redirects are
 never followed: a redirected POST becomes an empty GET that "succeeds".
 
+An answer that did not arrive whole is no answer: ``http.client`` reads the end
+of the stream as the end of the headers, so a ``204`` whose headers the deadline
+or the server cut short would pass for a confirmation. Such a head is refused
+(:class:`_WholeHeadResponse`), a body shorter than its Content-Length is refused
+by urllib3, and a request the deadline ended is a failure whatever was read.
+
 This is also the one place where ``requests``' exceptions become ours:
 :class:`TransportFailure` says in words what happened and whether the request
 may have reached the server.
@@ -14,6 +20,7 @@ may have reached the server.
 
 from __future__ import annotations
 
+import http.client
 import socket
 import threading
 from collections.abc import Mapping
@@ -84,9 +91,46 @@ def _shut(connection: HTTPConnection) -> None:
 _current = threading.local()
 
 
+class _LastLine:
+    """A response's file, remembering whether the last line read was the end of the stream."""
+
+    def __init__(self, fp: Any) -> None:
+        self._fp = fp
+        self.ended = False
+
+    def readline(self, *args: Any) -> bytes:
+        line: bytes = self._fp.readline(*args)
+        self.ended = line == b""
+        return line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fp, name)
+
+
+class _WholeHeadResponse(http.client.HTTPResponse):
+    """Refuses a head that ended with the stream instead of its blank line: the
+    status may say 204, but the server (or the deadline) cut the answer short."""
+
+    def begin(self) -> None:
+        real = self.fp
+        watched = _LastLine(real)
+        self.fp = watched  # type: ignore[assignment]
+        try:
+            super().begin()
+        finally:
+            current: Any = self.fp
+            if current is watched:  # not closed meanwhile: give the body reads the real file
+                self.fp = real
+        if watched.ended:
+            raise http.client.IncompleteRead(b"", None)
+
+
 class _WatchedConnection(HTTPConnection):
     """Hands itself to the current thread's attempt when it connects or sends, so a
-    reused keep-alive connection is watched as well as a new one."""
+    reused keep-alive connection is watched as well as a new one; its answers must
+    arrive whole (:class:`_WholeHeadResponse`)."""
+
+    response_class = _WholeHeadResponse
 
     def connect(self) -> None:
         super().connect()
@@ -171,6 +215,9 @@ class Transport:
                 allow_redirects=False,
             )
             text = response.text
+            if attempt.ended_by is not None:
+                # Ended while the answer was read: what arrived may be any part of it.
+                raise requests.ConnectionError(f"the request was ended ({attempt.ended_by})")
         except requests.RequestException as exc:
             raise _failure(exc, attempt, seconds) from exc
         finally:

@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from .declared_types import DeclaredTypeError, check_field_types, declare
+from .declared_types import DeclaredTypeError, check_field_types, declare, exact_float, numpy_float
 from .errors import RecordError
 from .escaping import STRING_TABLE, escape_key, escape_measurement, quote_string, shown
 from .precision import check_precision, datetime_to_timestamp, time_range, time_string_to_timestamp
@@ -91,16 +91,14 @@ def _other_value(value: Any) -> str:
     if isinstance(value, str):
         return quote_string(value[:])
     if isinstance(value, decimal.Decimal):
-        if not value.is_finite():
-            raise ValueError(_NOT_FINITE.format(value))
-        return _float_value(float(value))
+        return _float_value(exact_float(value))  # refused unless the float's text is its number
     kind = getattr(getattr(value, "dtype", None), "kind", None)
     if kind == "b":
         return "true" if value else "false"
     if kind in ("i", "u"):
         return _int_value(int(value))
     if kind == "f":
-        return _float_value(float(value))
+        return _float_value(numpy_float(value))
     raise ValueError(
         f"value of type {type(value).__name__} is not supported; use bool, int, "
         "Unsigned, float, Decimal, str or a numpy scalar"

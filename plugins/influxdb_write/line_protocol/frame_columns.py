@@ -178,8 +178,10 @@ def _declared(array: pa.Array, declared: str) -> tuple[pa.Array, pa.Array]:
     valid = pc.is_valid(array)
     everything = valid  # a value of another kind: every present value is refused
     if declared == "float":
-        if pa.types.is_integer(kind) or pa.types.is_floating(kind):
-            return pc.cast(array, pa.float64(), safe=False), _no_rows(len(array))
+        if pa.types.is_floating(kind):
+            return pc.cast(array, pa.float64()), _no_rows(len(array))
+        if pa.types.is_integer(kind):
+            return _exact_floats(array)
         return array, everything
     if declared in ("int", "uint"):
         target = pa.int64() if declared == "int" else pa.uint64()
@@ -202,6 +204,21 @@ def _declared(array: pa.Array, declared: str) -> tuple[pa.Array, pa.Array]:
     if declared == "bool":
         return (array, _no_rows(len(array))) if pa.types.is_boolean(kind) else (array, everything)
     return (array, _no_rows(len(array))) if is_text(kind) else (array, everything)
+
+
+def _exact_floats(array: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """An integer column as doubles, where a double holds the value exactly; the
+    other rows (beyond 2**53, with low bits set) are suspect, so that the record
+    encoder refuses them by name instead of a cast rounding them."""
+    kind = array.type
+    floats = pc.cast(array, pa.float64(), safe=False)
+    # Casting back is defined only below the type's bound; a value that rounds up to
+    # 2**63 (or 2**64) has changed anyway.
+    bound = 2.0**64 if pa.types.is_unsigned_integer(kind) else 2.0**63
+    below = pc.less(floats, bound)
+    back = pc.cast(pc.if_else(below, floats, 0.0), kind, safe=False)
+    fits = pc.fill_null(pc.and_(below, pc.equal(back, array)), True)
+    return pc.if_else(fits, floats, pa.scalar(None, pa.float64())), pc.invert(fits)
 
 
 def _float_text(array: pa.Array) -> tuple[pa.Array, pa.Array]:

@@ -20,10 +20,14 @@ Column = Any  # a pyarrow Array, or a list of Python values
 
 
 class FrameSource:
-    """A frame's columns, read in slices: ``slices`` yields ``(first row, {column: values})``."""
+    """A frame's columns, read in slices: ``slices`` yields ``(first row, {column: values})``.
+
+    ``periods`` names the columns (and :data:`INDEX`) that hold pandas periods:
+    they are read as each period's start time, naive like a period itself."""
 
     columns: list[Any]
     has_time_index = False
+    periods: frozenset[Any] = frozenset()
 
     def slices(self, wanted: list[Any], rows: int) -> Iterator[tuple[int, dict[Any, Column]]]:
         raise NotImplementedError
@@ -75,7 +79,12 @@ class PandasSource(FrameSource):
 
         self.frame = frame
         self.columns = list(frame.columns)
-        self.has_time_index = isinstance(frame.index, pd.DatetimeIndex)
+        # A PeriodIndex is a time index too, as the official clients read it.
+        self.has_time_index = isinstance(frame.index, (pd.DatetimeIndex, pd.PeriodIndex))
+        periods = {c for c in self.columns if isinstance(frame[c].dtype, pd.PeriodDtype)}
+        if isinstance(frame.index, pd.PeriodIndex):
+            periods.add(INDEX)
+        self.periods = frozenset(periods)
 
     def slices(self, wanted: list[Any], rows: int) -> Iterator[tuple[int, dict[Any, Column]]]:
         for start in range(0, len(self.frame), rows):
@@ -91,6 +100,8 @@ _EXACT_FROM_OBJECTS = (pa.string(), pa.large_string(), pa.bool_(), pa.null(), pa
 def _pandas_column(series: Any) -> Column:
     import pandas as pd
 
+    if isinstance(series.dtype, pd.PeriodDtype):  # a period is its start time, naive
+        series = series.to_timestamp(how="start") if isinstance(series, pd.Index) else series.dt.start_time
     try:
         array = _array(pa.array(series, from_pandas=True))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):

@@ -62,8 +62,8 @@ class FrameMapping:
     """Which columns of a frame are the measurement, tags, fields and time.
 
     ``field_columns=None`` means every column that is not a tag, the time or the
-    measurement. ``time_column=None`` takes a pandas ``DatetimeIndex`` as the time,
-    and otherwise leaves lines without a time.
+    measurement. ``time_column=None`` takes a pandas ``DatetimeIndex`` or
+    ``PeriodIndex`` as the time, and otherwise leaves lines without a time.
     """
 
     measurement: str | None = None
@@ -119,7 +119,7 @@ class _Plan:
     default_time: int | None = None  # for rows without a time, in ``precision``
 
 
-INDEX = "<the frame's index>"  # the time column when the time is a pandas DatetimeIndex
+INDEX = "<the frame's index>"  # the time column when the time is a pandas DatetimeIndex or PeriodIndex
 
 
 def _key_text(column: Any) -> str:
@@ -180,17 +180,40 @@ def _plan(
     unknown = sorted(set(declared) - field_keys)
     if unknown:
         raise FrameError(f"field_types names {', '.join(map(repr, unknown))}, which is not a field column")
+    tag_prefixes = _one_key_each(tags, "tag")
+    field_prefixes = _one_key_each(fields, "field")
     return _Plan(
         measurement=measurement,
         raw_measurement=mapping.measurement,
         measurement_column=mapping.measurement_column,
-        tags=sorted(((c, _prefix(c, "tag key")) for c in tags), key=lambda t: _key_text(t[0])),
-        fields=[(c, _prefix(c, "field key"), declared.get(_key_text(c))) for c in fields],
+        tags=sorted(zip(tags, tag_prefixes, strict=True), key=lambda t: _key_text(t[0])),
+        fields=[(c, p, declared.get(_key_text(c))) for c, p in zip(fields, field_prefixes, strict=True)],
         time=time,
         declared=declared,
         precision=precision,
         naive_tz=naive_tz,
     )
+
+
+def _one_key_each(columns: list[Any], role: str) -> list[str]:
+    """The ``,key=`` prefix of each tag or field column; :class:`FrameError` when two
+    columns are written as one key (the int 0 and the str "0"), as the record
+    encoder refuses the same record: the server would keep only one of them, so a
+    value would vanish without a word. A tag and a field of one name are allowed,
+    as they are in records."""
+    prefixes: list[str] = []
+    seen: dict[str, Any] = {}
+    for column in columns:
+        prefix = _prefix(column, f"{role} key")
+        if prefix in seen:
+            raise FrameError(
+                f"{role} columns {seen[prefix]!r} and {column!r} are both written as the {role} key "
+                f"{shown(_key_text(column))}, and InfluxDB would keep only one of them; rename one "
+                "of the columns"
+            )
+        seen[prefix] = column
+        prefixes.append(prefix)
+    return prefixes
 
 
 def _prefix(column: Any, what: str) -> str:
@@ -297,7 +320,11 @@ def encode_frame(
     as tags, ``field_columns`` (default: every other column) as fields, converted
     to ``field_types`` where declared. ``time_column`` holds the times (timezone
     aware timestamps, naive ones with ``naive_tz``, integers in ``precision``, or
-    ISO 8601 strings); without it, a pandas ``DatetimeIndex``, or no time.
+    ISO 8601 strings); without it, a pandas ``DatetimeIndex`` or ``PeriodIndex``,
+    or no time. Pandas periods (a ``PeriodIndex``, or a period column as
+    ``time_column``) are written as each period's start time; a period has no
+    timezone, so, as for naive timestamps, ``naive_tz`` must say which timezone
+    that start is in, or the frame is refused (never written without its time).
 
     The mapping is checked at once (:class:`FrameError`); rows are checked as they
     are reached, and a :class:`RowError` names the row (its position, from 0) and
@@ -328,8 +355,24 @@ def frame_slices(
 
     source = open_frame(frame)
     plan = _plan(source.columns, source.has_time_index, mapping, precision, naive_tz)
+    if plan.time in source.periods and naive_tz is None:
+        raise FrameError(_NAIVE_PERIODS.format(where=_time_name(plan.time)))
     plan.default_time = default_time
     return _slices(source, plan, slice_rows)
+
+
+# Periods have no timezone: their start times are naive wall-clock times, so the
+# rule of naive timestamps holds (guessing UTC shifts data by hours).
+_NAIVE_PERIODS = (
+    "{where} holds pandas periods, which have no timezone; each period is written as its start "
+    "time, so say which timezone that is in: pass naive_tz= to encode_frame, or convert them to "
+    "aware timestamps first (index.to_timestamp().tz_localize('UTC'), or "
+    "series.dt.start_time.dt.tz_localize('UTC') for a column)"
+)
+
+
+def _time_name(time: Any) -> str:
+    return "the time index (a PeriodIndex)" if time is INDEX else f"time_column {time!r}"
 
 
 def _slices(source: Any, plan: _Plan, slice_rows: int) -> Generator[Slice, None, None]:
