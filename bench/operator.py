@@ -44,9 +44,12 @@ The timed task ``write``, one side per DAG:
   frame with the same mapping, the records list, the text, the open file), in
   a child process, timed from the call to its return, the data built first.
 
-A task's time is its ``end_date - start_date`` in the ``task_instance`` table of
-the SQLite database, read after the run; its write phase is that time less the
-pull-only task's. The operator's overhead is its write phase over the
+``airflow dags test`` runs the tasks one after the other in its own process,
+so ``produce`` has imported pandas before ``write`` starts. A task's time is
+its ``end_date - start_date`` in the ``task_instance`` table of the SQLite
+database, read after the run; its write phase is that time less the pull-only
+task's (for ``outside``, the write itself: the client is imported and the data
+built before its clock starts). The operator's overhead is its write phase over the
 ``outside`` time, minus 1. After every run the server is asked how many samples
 it holds, which must be every field of every row (6 per row); a run that does
 not hold them all, or whose task did not succeed, stops the benchmark. Sides
