@@ -151,7 +151,11 @@ def test_fate_after_retryable_failures(
             NotFoundError,
             "none of lines 5-8",
         ),
-        (Reply(413, "too large", {"Content-Type": "text/plain"}), RequestTooLargeError, "none of line 5 or later"),
+        (
+            Reply(413, "too large", {"Content-Type": "text/plain"}),
+            RequestTooLargeError,
+            "none of line 5 or later",
+        ),
         (
             Reply(422, '{"message":"partial write: points beyond retention policy dropped=1"}'),
             RejectedPointsError,

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from examples import examples
-from influxdb_write.line_protocol import Decoder
+from influxdb_write.line_protocol import Decoder, with_default_time
 from influxdb_write.line_protocol.fast_path import closes_on_its_line, plain_line
 from influxdb_write.line_protocol.grammar import NeedMoreText, SyntaxProblem, parse_entry, rules_for
 
@@ -145,3 +146,39 @@ def test_the_plain_line_finds_the_timestamp_the_parser_finds(line: str) -> None:
         return
     assert parsed is not None and stop == len(line)
     assert (match.group(2) is not None) == (parsed.time is not None)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "m a=1.5,b=2i",
+        "m a=1.5,b=2i,c=3u 1700000000000000000",
+        'm,t=x a="s",b=-7i,c=true',
+        "m a=1,b=2",
+    ],
+)
+def test_the_plain_line_takes_integers_after_the_first_field(line: str) -> None:
+    # FLOAT matches the digits of "2i"; the fields' repetition must still reach INTEGER.
+    assert plain_line("ns").fullmatch(line) is not None
+
+
+@settings(max_examples=examples(1500), deadline=None)
+@given(lines())
+def test_the_default_time_goes_where_the_parser_finds_no_time(line: str) -> None:
+    """with_default_time skips the parser for lines ending in a timestamp: it must
+    give what the parser says, for valid and invalid lines alike."""
+    stamp = 1_700_000_000_000_000_000
+    try:
+        parsed, stop = parse_entry(line, 0, rules_for(checks=False))
+    except SyntaxProblem as problem:
+        if "duplicate" in problem.message or "reserved" in problem.message:
+            return  # the plain line leaves these to validation, as the server does
+        parsed, stop = None, -1
+    except NeedMoreText:
+        parsed, stop = None, -1
+    if parsed is not None and stop < len(line):
+        return  # more than one entry: the function is given one
+    if parsed is None or parsed.time is not None:
+        assert with_default_time(line, stamp) == line
+    else:
+        assert with_default_time(line, stamp) == f"{line.rstrip(' ')} {stamp}"

@@ -3,7 +3,8 @@
 Each source reaches the client in the form it sends fastest: a frame as the
 frame itself (encoded slice by slice into Arrow batches, as
 ``client.write(frame)`` sends it), records as the lines their check kept, text
-as the entries its decoder framed. The client numbers each input's lines within
+and files as they are, streamed and framed by the client. Only bad entries to
+skip make a source go entry by entry. The client numbers each input's lines within
 it, so a line the server rejects is named by its source and that source's own
 line, record or row without reading anything again.
 """
@@ -16,7 +17,7 @@ from typing import Any
 
 from .client import Input
 from .line_protocol import Decoder, with_default_time
-from .sources import FrameSource, Problem, RecordsSource, Source
+from .sources import FrameSource, Problem, RecordsSource, Source, TextSource
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +50,13 @@ class Outgoing:
         self._start()
         inputs = []
         for source in self.sources:
-            if isinstance(source, FrameSource) and not self.skip_bad:
-                inputs.append(
-                    Input(
-                        source.frame,
-                        name=source.name,
-                        frame=source.column_mapping(),
-                        default_time=source.default_time,
-                    )
-                )
+            if self.skip_bad:
+                inputs.append(Input(self._entries(source), name=source.name, framed=True))
+            elif isinstance(source, FrameSource):
+                mapping, stamp = source.column_mapping(), source.default_time
+                inputs.append(Input(source.frame, name=source.name, frame=mapping, default_time=stamp))
+            elif isinstance(source, TextSource):  # the client's own streaming, stamping as it frames
+                inputs.append(Input(source.data(), name=source.name, default_time=self.stamp))
             else:
                 inputs.append(Input(self._entries(source), name=source.name, framed=True))
         return inputs

@@ -28,6 +28,7 @@ from ..line_protocol import (
     encode_records,
     is_frame,
     iter_entries,
+    with_default_time,
 )
 from .errors import RequestTooLargeError
 
@@ -46,8 +47,8 @@ class Input:
     as they are (the caller framed and numbered them). ``name`` says where a line
     came from in messages; its lines are numbered within it. ``frame`` maps a
     frame's columns; ``field_types`` declares types of records and frames;
-    ``default_time`` (an integer in the write's precision) stamps records and frame
-    rows without a time, as they are encoded.
+    ``default_time`` (an integer in the write's precision) stamps the lines, records
+    and frame rows that have no time.
     """
 
     data: Data
@@ -129,15 +130,21 @@ def _size(entry: str) -> int:
 
 
 class _Framed:
-    """Line protocol input, framed into entries when iterated. :func:`batches` sets
-    ``max_bytes`` first, so that a line too large for any request is skipped unread."""
+    """Line protocol input, framed into entries when iterated, entries without a time
+    given ``default_time``. :func:`batches` sets ``max_bytes`` first, so that a line
+    too large for any request is skipped unread."""
 
-    def __init__(self, data: Any) -> None:
+    def __init__(self, data: Any, default_time: int | None = None) -> None:
         self.data = data
+        self.default_time = default_time
         self.max_bytes = DEFAULT_MAX_ENTRY_BYTES
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
-        return iter_entries(self.data, max_entry_bytes=self.max_bytes)
+        entries = iter_entries(self.data, max_entry_bytes=self.max_bytes)
+        stamp = self.default_time
+        if stamp is None:
+            return entries
+        return ((number, with_default_time(entry, stamp)) for number, entry in entries)
 
 
 class _Frame:
@@ -208,8 +215,8 @@ def numbered_entries(
     default_time: int | None = None,
 ) -> Iterable[tuple[int, str]] | _Frame:
     """``(number, entry)`` for every entry in ``data``, in order; a frame is
-    encoded with ``frame`` (its mapping) when :func:`batches` reads it. Records and
-    frame rows without a time get ``default_time``."""
+    encoded with ``frame`` (its mapping) when :func:`batches` reads it. Lines,
+    records and frame rows without a time get ``default_time``."""
     if is_frame(data):
         mapping = frame or FrameMapping()
         if field_types:
@@ -221,8 +228,8 @@ def numbered_entries(
             f"this data is {type(data).__name__}"
         )
     if isinstance(data, (str, bytes, bytearray, memoryview)) or hasattr(data, "read"):
-        _sent_as_written(field_types, default_time)
-        return _Framed(data)
+        _sent_as_written(field_types)
+        return _Framed(data, default_time)
     encoding: dict[str, Any] = {
         "precision": precision,
         "field_types": field_types,
@@ -238,20 +245,18 @@ def numbered_entries(
     if isinstance(first, Mapping):
         return enumerate(encode_records(items, **encoding), 1)
     if isinstance(first, (str, bytes)):
-        _sent_as_written(field_types, default_time)
-        return _Framed(items)
+        _sent_as_written(field_types)
+        return _Framed(items, default_time)
     raise TypeError(
         f"cannot write items of type {type(first).__name__}; give line protocol "
         "(str, bytes, lines, a file) or record dicts"
     )
 
 
-def _sent_as_written(field_types: Mapping[str, str] | None, default_time: int | None) -> None:
-    """Line protocol text is sent as written: refuse the options that would change it."""
-    for option, does in (("field_types", field_types), ("default_time", default_time is not None)):
-        if does:
-            verb = "converts" if option == "field_types" else "stamps"
-            raise TypeError(f"{option} {verb} records and frames; line protocol text is sent as it is")
+def _sent_as_written(field_types: Mapping[str, str] | None) -> None:
+    """Line protocol text is sent as written (but for a default time): refuse types."""
+    if field_types:
+        raise TypeError("field_types converts records and frames; line protocol text is sent as it is")
 
 
 def batches(

@@ -325,7 +325,7 @@ class InfluxDBWriteClient:
             raise bad_data
         if bad_data is not None:
             name = reading[0] or (inputs[0].name if len(inputs) == 1 else "")
-            where = f"{name}: " if name else ""
+            where = f"{name}: " if name and not str(bad_data).startswith(name) else ""
             raise InputError(
                 f"{where}{bad_data}; {run.lines} lines were written before it", lines_written=run.lines
             ) from bad_data

@@ -2,7 +2,7 @@
 
 Usage (from the repository root, after ``make test`` created .venv):
 
-    .venv/bin/python bench/operator.py [--rows 300000] [--repeat 2]
+    .venv/bin/python bench/operators.py [--rows 300000] [--repeat 2]
         [--inputs frame,records,text,file] [--sides strict,off,client,taskflow,pull,bare,outside]
 
 Every run is ``airflow dags test`` of a DAG of two tasks in one temporary
@@ -59,27 +59,23 @@ runs.
 
 from __future__ import annotations
 
+# Named operators.py, not operator.py: bench/ is put first on sys.path by the
+# other benchmarks, where operator.py would shadow the standard library's module.
+import argparse
+import datetime as dt
+import importlib.util
+import json
 import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
 import sys
-
-# Run as a script, this file's folder is first on sys.path, where this file's
-# name would shadow the standard library's operator module: take it off first.
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != HERE]
-
-import argparse  # noqa: E402
-import datetime as dt  # noqa: E402
-import importlib.util  # noqa: E402
-import json  # noqa: E402
-import shutil  # noqa: E402
-import sqlite3  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-from types import ModuleType  # noqa: E402
-from typing import Any  # noqa: E402
+import tempfile
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "tests")]
@@ -112,7 +108,7 @@ def bench_module(name: str) -> ModuleType:
     return module
 
 
-DAG_FILE = '''"""DAGs of bench/operator.py: bench_<input>_<side>, tasks produce >> write."""
+DAG_FILE = '''"""DAGs of bench/operators.py: bench_<input>_<side>, tasks produce >> write."""
 
 from __future__ import annotations
 
