@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from .declared_types import check_field_types
 from .errors import EntryTooLargeError, InvalidLineError, LineError
 from .escaping import shown
-from .fast_path import Shapes, closes_on_its_line, plain_line
+from .fast_path import CLOSED_RUN, Shapes, closes_on_its_line, plain_line
 from .field_types import DECLARED_KINDS, TAG, FieldTypes, kind_of
 from .grammar import NeedMoreText, Parsed, Rules, SyntaxProblem, parse_entry, rules_for
 from .limits import DEFAULT_MAX_ENTRY_BYTES, MAX_ENTRY_BYTES_BY_API
@@ -246,6 +246,7 @@ class _Run:
         decoder = self.decoder
         check, fast, shapes = decoder.check, decoder.fast, decoder.shapes
         run_ahead = errors_only and check and fast
+        closed_run = CLOSED_RUN.match if fast and not check else None
         new = _new_entry
         blank_or_comment = _BLANK_OR_COMMENT.match
         max_chars = shapes.max_chars
@@ -264,6 +265,16 @@ class _Run:
             find = block.find
             pos, end, number = 0, len(block), self.line
             while pos < end:
+                if closed_run is not None:
+                    stop = closed_run(block, pos).end()  # type: ignore[union-attr]
+                    if stop > pos:
+                        for line in block[pos : stop - 1].split("\n"):
+                            if line and line[0] not in " \t\x00#":  # not blank, not a comment
+                                yield (number, line) if pairs else new(Entry, (number, line, None))
+                            number += 1
+                        pos = stop
+                        if pos == end:
+                            break
                 if run_ahead and shapes.run is not None:
                     stop = shapes.run.match(block, pos).end()  # type: ignore[union-attr]
                     if stop > pos:

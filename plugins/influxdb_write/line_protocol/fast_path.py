@@ -6,7 +6,8 @@ checks that they agree with it on generated input with escapes, quotes and
 newlines: the decoder gives the same entries and errors with them as without.
 
 - :func:`closes_on_its_line`: a line that cannot open a string value that goes
-  on to the next line (framing, without validation);
+  on to the next line (framing, without validation), and :data:`CLOSED_RUN`,
+  which frames whole runs of the commonest such lines in one match;
 - :func:`plain_line`: a common valid line, and where its timestamp is;
 - :class:`Shapes`: lines of a shape (measurement, tag keys, field keys and
   types) already found valid, so their field types need no check either.
@@ -41,6 +42,19 @@ _VALUES["a boolean"] = BOOLEAN
 # repetition of fields would not come back to try INTEGER after it.
 _ANY_VALUE = f"(?:{INTEGER}|{UNSIGNED}|{FLOAT}|{STRING}|{BOOLEAN})"
 _BLANK_OR_COMMENT = rf"[ \t\x00]*{_P}(?:#[^\n]*{_P})?"
+
+
+# A line that surely ends its entry, and runs of them with blank and comment lines
+# (framing without validation). The series key has no quote, and a backslash only
+# alone before a space, comma or equals sign, so it ends at the first space that no
+# backslash precedes, however the escapes are read; after it, a quote must follow
+# an "=" that no backslash precedes, and its string value must close on the line.
+# Anything else goes to closes_on_its_line. Written as "normal* (special normal*)*"
+# so that a line that fails, fails at once, with or without possessive quantifiers.
+_SERIES = rf'(?:[^\s"\\#\x00]|\\[ ,=])[^\s"\\]*{_P}(?:\\[ ,=][^\s"\\]*{_P})*{_P}'
+_CLOSED_STRING = rf'"[^"\\\n]*{_P}(?:\\[^\n][^"\\\n]*{_P})*{_P}"'
+_FIELDS = rf'[^"\\\n]*{_P}(?:(?:\\[^\n]|(?<=[^\\]=){_CLOSED_STRING})[^"\\\n]*{_P})*{_P}'
+CLOSED_RUN = re.compile(rf"(?:(?:{_SERIES} {_FIELDS}|{_BLANK_OR_COMMENT})\n)*{_P}")
 
 
 def closes_on_its_line(text: str, pos: int, eol: int) -> bool:
