@@ -268,9 +268,9 @@ class _Run:
                 if closed_run is not None:
                     stop = closed_run(block, pos).end()  # type: ignore[union-attr]
                     if stop > pos:
-                        for line in block[pos : stop - 1].split("\n"):
-                            if line and line[0] not in " \t\x00#":  # not blank, not a comment
-                                yield (number, line) if pairs else new(Entry, (number, line, None))
+                        for text in block[pos : stop - 1].split("\n"):
+                            if text and text[0] not in " \t\x00#":  # not blank, not a comment
+                                yield (number, text) if pairs else new(Entry, (number, text, None))
                             number += 1
                         pos = stop
                         if pos == end:
