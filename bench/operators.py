@@ -291,22 +291,8 @@ def child(kind: str, url: str, rows: int, path: str) -> None:
 
 def stored_samples(url: str, rows: int) -> int:
     """Samples the (fresh) VictoriaMetrics holds from START on, over the records' span."""
-    import requests
-
-    requests.get(f"{url}/internal/force_flush", timeout=60).raise_for_status()
     first = START // 1_000_000_000 - 1  # (first, last] holds every row's time, frame or records
-    last = START // 1_000_000_000 + rows + 1
-    response = requests.get(
-        f"{url}/api/v1/query",
-        params={
-            "query": f'sum(count_over_time({{__name__=~"{MAPPING["measurement"]}_.+"}}[{last - first}s]))',
-            "time": str(last),
-        },
-        timeout=300,
-    )
-    response.raise_for_status()
-    result = response.json()["data"]["result"]
-    return int(result[0]["value"][1]) if result else 0
+    return bench_module("write").samples_in(url, MAPPING["measurement"], first, first + rows + 2)
 
 
 def connection(url: str) -> dict[str, Any]:

@@ -229,15 +229,19 @@ def child(mode: str, url: str, count: int, path: str) -> None:
 
 def stored_samples(url: str, count: int) -> int:
     """Samples VictoriaMetrics holds for the ``count`` records written to it."""
+    first = START // 1_000_000_000 - 1  # the window (first, last] holds every record's time
+    return samples_in(url, MEASUREMENT, first, START // 1_000_000_000 + count // 1_000 + 1)
+
+
+def samples_in(url: str, measurement: str, first: int, last: int) -> int:
+    """Samples of ``measurement``'s fields VictoriaMetrics holds in the seconds (first, last]."""
     import requests
 
     requests.get(f"{url}/internal/force_flush", timeout=60).raise_for_status()
-    first = START // 1_000_000_000 - 1  # the window (first, last] holds every record's time
-    last = START // 1_000_000_000 + count // 1_000 + 1
     response = requests.get(
         f"{url}/api/v1/query",
         params={
-            "query": f'sum(count_over_time({{__name__=~"{MEASUREMENT}_.+"}}[{last - first}s]))',
+            "query": f'sum(count_over_time({{__name__=~"{measurement}_.+"}}[{last - first}s]))',
             "time": str(last),
         },
         timeout=300,

@@ -599,7 +599,10 @@ class InfluxDBWriteClient:
             )
         if status == 400:
             rejected = rejected_lines(text, batch)
-            listed = "; ".join(f"line {r.line}: {r.message}: {r.text[:200]!r}" for r in rejected[:20])
+            listed = "; ".join(
+                f"line {r.line}{f' of {r.source}' if r.source else ''}: {r.message}: {r.text[:200]!r}"
+                for r in rejected[:20]
+            )
             if self.api == "v3" and self.accept_partial is False:
                 others = "with accept_partial=false the server wrote none of this batch"
             else:
