@@ -407,7 +407,7 @@ class InfluxDBWriteOperator(BaseOperator):
                 )
             finally:
                 self._client = None
-        outgoing.finish()
+                outgoing.finish()  # what was skipped is logged whether or not the write failed
         summary.update(result.as_dict())
         without_fields = result.rows_without_fields + outgoing.rows_without_fields()
         summary.update(skipped=outgoing.skipped, rows_without_fields=without_fields)
