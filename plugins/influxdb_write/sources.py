@@ -218,11 +218,11 @@ class RecordsSource(Source):
         """``(number, line, None)`` for each record, or ``(number, "", problem)`` where it
         cannot be encoded; one encoder runs through the records, and starts again
         after a record it refuses."""
-        records, refused = self.records, self.refused
+        remaining, refused = iter(self.records), self.refused  # the encoder takes one at a time
         start = 0
-        while start < len(records):
+        while True:
             lines = encode_records(
-                itertools.islice(records, start, None),
+                remaining,
                 precision=self.precision,
                 field_types=self.field_types,
                 default_time=self.default_time,
