@@ -47,14 +47,18 @@ The timed task ``write``, one side per DAG:
 ``airflow dags test`` runs the tasks one after the other in its own process,
 so ``produce`` has imported pandas before ``write`` starts. A task's time is
 its ``end_date - start_date`` in the ``task_instance`` table of the SQLite
-database, read after the run; its write phase is that time less the pull-only
-task's (for ``outside``, the write itself: the client is imported and the data
-built before its clock starts). The operator's overhead is its write phase over the
-``outside`` time, minus 1. After every run the server is asked how many samples
-it holds, which must be every field of every row (6 per row); a run that does
-not hold them all, or whose task did not succeed, stops the benchmark. Sides
-take turns (round-robin over the repeats); figures are medians of ``--repeat``
-runs.
+database, read after the run. Its write phase is that time less the time its
+own pull of the XCom took, which the operator logs (``Pulled the XCom of
+produce in 0.93 s``) and the ``@task`` sides log in the same words: the pull of
+300,000 record dicts varies by seconds from run to run, more than some writes
+take. The TaskFlow side pulls before its code runs, so its write phase is its
+time less the pull-only task's. For ``outside`` it is the write itself: the
+client is imported and the data built before its clock starts. The operator's
+overhead is its write phase over the ``outside`` time, minus 1. After every run
+the server is asked how many samples it holds, which must be every field of
+every row (6 per row); a run that does not hold them all, or whose task did not
+succeed, stops the benchmark. Sides take turns (round-robin over the
+repeats); figures are medians of ``--repeat`` runs.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ import datetime as dt
 import importlib.util
 import json
 import os
+import re
 import shutil
 import sqlite3
 import statistics
@@ -113,6 +118,8 @@ DAG_FILE = '''"""DAGs of bench/operators.py: bench_<input>_<side>, tasks produce
 from __future__ import annotations
 
 import importlib.util
+import logging
+import time
 from typing import Any
 
 import pendulum
@@ -148,6 +155,15 @@ def produce_value(kind: str) -> Any:
     from influxdb_write.line_protocol import encode_records
 
     return "\\n".join(encode_records(records))
+
+
+def pulled() -> Any:
+    """The upstream value, pulled as ``xcom_from`` pulls it, and logged with the time
+    it took in the words the operator logs it (the benchmark reads both)."""
+    began = time.monotonic()
+    value = get_current_context()["ti"].xcom_pull(task_ids="produce")
+    logging.getLogger("bench").info("Pulled the XCom of produce in %.2f s", time.monotonic() - began)
+    return value
 
 
 def client_write(kind: str, value: Any) -> None:
@@ -227,7 +243,7 @@ def build(kind: str, side: str) -> None:
 
             @task(task_id="write")
             def write_pulled() -> None:
-                client_write(kind, get_current_context()["ti"].xcom_pull(task_ids="produce"))
+                client_write(kind, pulled())
 
             upstream >> write_pulled()
         elif side == "taskflow":
@@ -241,7 +257,7 @@ def build(kind: str, side: str) -> None:
 
             @task(task_id="write")
             def pull_only() -> None:
-                get_current_context()["ti"].xcom_pull(task_ids="produce")
+                pulled()
 
             upstream >> pull_only()
         elif side == "bare":
@@ -292,7 +308,8 @@ def child(kind: str, url: str, rows: int, path: str) -> None:
 def stored_samples(url: str, rows: int) -> int:
     """Samples the (fresh) VictoriaMetrics holds from START on, over the records' span."""
     first = START // 1_000_000_000 - 1  # (first, last] holds every row's time, frame or records
-    return bench_module("write").samples_in(url, MAPPING["measurement"], first, first + rows + 2)
+    samples_in = bench_module("write").samples_in
+    return samples_in(url, MAPPING["measurement"], first, first + rows + 2, FIELDS * rows)
 
 
 def connection(url: str) -> dict[str, Any]:
@@ -327,8 +344,12 @@ def parse_time(value: str) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
-def measure(kind: str, side: str, env: dict[str, str], folder: Path, rows: int, run: int) -> float:
-    """One run of one side on a fresh VictoriaMetrics: its seconds, once every sample is there."""
+def measure(
+    kind: str, side: str, env: dict[str, str], folder: Path, rows: int, run: int
+) -> tuple[float, float]:
+    """One run of one side on a fresh VictoriaMetrics, once every sample is there: the
+    task's seconds, and the seconds the task's log says pulling the XCom took (0 for
+    a task that pulls nothing; the TaskFlow side's pull happens before its code runs)."""
     # tests/ is on sys.path at run time; "mypy bench" alone does not see it
     from airflow_cli import output_of, run_dag  # type: ignore[import-not-found, unused-ignore]
     from servers import start_victoria_metrics  # type: ignore[import-not-found, unused-ignore]
@@ -349,7 +370,7 @@ def measure(kind: str, side: str, env: dict[str, str], folder: Path, rows: int, 
             result = json.loads(done.stdout.strip().splitlines()[-1])
             if result["lines"] != rows:
                 raise RuntimeError(f"outside {kind} wrote {result['lines']} lines, not {rows}")
-            seconds = float(result["seconds"])
+            seconds, pulled = float(result["seconds"]), 0.0
         else:
             dag_id = f"bench_{kind}_{side}"
             run_env = {**env, "AIRFLOW_CONN_INFLUXDB_WRITE_DEFAULT": json.dumps(connection(server.url))}
@@ -359,6 +380,10 @@ def measure(kind: str, side: str, env: dict[str, str], folder: Path, rows: int, 
             if done.returncode:
                 raise RuntimeError(f"{dag_id} failed ({done.returncode}):\n{output_of(done)[-3000:]}")
             seconds = task_seconds(Path(env["AIRFLOW_HOME"]), dag_id, after)
+            pulls = [float(found) for found in PULLED.findall(done.stdout + done.stderr)]
+            if len(pulls) != (side in ("client", "pull") or (side in ("strict", "off") and kind != "file")):
+                raise RuntimeError(f"{dag_id}: the log says it pulled the XCom {len(pulls)} times")
+            pulled = sum(pulls)
         if side != "pull":
             samples, expected = stored_samples(server.url, rows), FIELDS * rows
             if samples != expected:
@@ -366,7 +391,10 @@ def measure(kind: str, side: str, env: dict[str, str], folder: Path, rows: int, 
     finally:
         server.stop()
         shutil.rmtree(data)
-    return seconds
+    return seconds, pulled
+
+
+PULLED = re.compile(r"Pulled the XCom of produce in ([0-9.]+) s")
 
 
 # --- the report --------------------------------------------------------------------
@@ -395,42 +423,48 @@ def versions() -> str:
     )
 
 
-def report(results: dict[tuple[str, str], list[float]], rows: int, repeat: int) -> None:
-    def med(kind: str, side: str) -> float | None:
+def report(results: dict[tuple[str, str], list[tuple[float, float]]], rows: int, repeat: int) -> None:
+    """The table: per side the median task time, the median XCom pull its log
+    reports, and the write phase: the median of task time less its own pull (the
+    TaskFlow side, whose pull happens before its code, less the pull-only task)."""
+
+    def med(kind: str, side: str, part: int) -> float | None:
         runs = results.get((kind, side))
-        return statistics.median(runs) if runs else None
+        return statistics.median(run[part] for run in runs) if runs else None
+
+    def phase(kind: str, side: str) -> float | None:
+        runs = results.get((kind, side))
+        if not runs or side == "pull":
+            return None
+        if side == "taskflow":
+            seconds, pull = med(kind, side, 0), med(kind, "pull", 0)
+            return seconds - pull if seconds is not None and pull is not None else None
+        return statistics.median(seconds - pulled for seconds, pulled in runs)
 
     print(versions())
     print(f"{rows:,} rows per input, median of {repeat} run(s) per side")
     print()
     print(
-        "| input | side | task seconds | write phase seconds | x faster than influxdb-client `@task` "
-        "| overhead vs client outside Airflow |"
+        "| input | side | task seconds | of which XCom pull | write phase seconds "
+        "| x faster than influxdb-client `@task` | overhead vs client outside Airflow |"
     )
-    print("|---|---|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for kind in INPUTS:
-        pull, client, outside = med(kind, "pull"), med(kind, "client"), med(kind, "outside")
-        base = client - pull if client is not None and pull is not None else None
+        base, outside = phase(kind, "client"), phase(kind, "outside")
         for side in SIDES:
-            seconds = med(kind, side)
-            if seconds is None:
+            if (kind, side) not in results:
                 continue
-            phase = relative = overhead = "-"
-            if side not in ("pull", "outside") and pull is not None:
-                write = seconds - pull
-                phase = f"{write:.2f}"
-                if base is not None and write > 0:
-                    relative = f"{base / write:.2f}x"
-                if side in ("strict", "off") and outside:
-                    overhead = f"{(write / outside - 1) * 100:+.0f}%"
-            if side == "outside":
-                phase = f"{seconds:.2f}"
-                seconds_text = "-"
-                if base is not None:
-                    relative = f"{base / seconds:.2f}x"
-            else:
-                seconds_text = f"{seconds:.2f}"
-            print(f"| {kind} | {LABELS[side]} | {seconds_text} | {phase} | {relative} | {overhead} |")
+            seconds, pulled, write = med(kind, side, 0), med(kind, side, 1), phase(kind, side)
+            relative = f"{base / write:.2f}x" if base is not None and write else "-"
+            overhead = "-"
+            if side in ("strict", "off") and outside and write is not None:
+                overhead = f"{(write / outside - 1) * 100:+.0f}%"
+            cells = [
+                "-" if side == "outside" else f"{seconds:.2f}",
+                f"{pulled:.2f}" if pulled else "-",
+                "-" if write is None else f"{write:.2f}",
+            ]
+            print(f"| {kind} | {LABELS[side]} | {' | '.join(cells)} | {relative} | {overhead} |")
 
 
 def main() -> None:
@@ -457,7 +491,7 @@ def main() -> None:
     from airflow_cli import airflow_home  # type: ignore[import-not-found, unused-ignore]
 
     began = time.perf_counter()
-    results: dict[tuple[str, str], list[float]] = {pair: [] for pair in pairs}
+    results: dict[tuple[str, str], list[tuple[float, float]]] = {pair: [] for pair in pairs}
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         path = folder / "data.lp"
@@ -495,9 +529,13 @@ def main() -> None:
         setup = time.perf_counter() - began
         for run in range(args.repeat):
             for kind, side in pairs:
-                seconds = measure(kind, side, env, folder, args.rows, run)
-                results[kind, side].append(seconds)
-                print(f"run {run + 1}: {kind} {side}: {seconds:.2f} s", file=sys.stderr, flush=True)
+                seconds, pulled = measure(kind, side, env, folder, args.rows, run)
+                results[kind, side].append((seconds, pulled))
+                print(
+                    f"run {run + 1}: {kind} {side}: {seconds:.2f} s (XCom pull {pulled:.2f} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
     wall = time.perf_counter() - began
     report(results, args.rows, args.repeat)
     print(

@@ -230,25 +230,36 @@ def child(mode: str, url: str, count: int, path: str) -> None:
 def stored_samples(url: str, count: int) -> int:
     """Samples VictoriaMetrics holds for the ``count`` records written to it."""
     first = START // 1_000_000_000 - 1  # the window (first, last] holds every record's time
-    return samples_in(url, MEASUREMENT, first, START // 1_000_000_000 + count // 1_000 + 1)
+    last = START // 1_000_000_000 + count // 1_000 + 1
+    return samples_in(url, MEASUREMENT, first, last, expected_samples(count))
 
 
-def samples_in(url: str, measurement: str, first: int, last: int) -> int:
-    """Samples of ``measurement``'s fields VictoriaMetrics holds in the seconds (first, last]."""
+def samples_in(url: str, measurement: str, first: int, last: int, expected: int) -> int:
+    """Samples of ``measurement``'s fields VictoriaMetrics holds in the seconds (first, last].
+
+    VictoriaMetrics makes rows searchable in the background after it answered
+    their write, so while fewer than ``expected`` are found the count is asked
+    again, for up to 20 s."""
     import requests
 
-    requests.get(f"{url}/internal/force_flush", timeout=60).raise_for_status()
-    response = requests.get(
-        f"{url}/api/v1/query",
-        params={
-            "query": f'sum(count_over_time({{__name__=~"{measurement}_.+"}}[{last - first}s]))',
-            "time": str(last),
-        },
-        timeout=300,
-    )
-    response.raise_for_status()
-    result = response.json()["data"]["result"]
-    return int(result[0]["value"][1]) if result else 0
+    deadline = time.monotonic() + 20
+    while True:
+        requests.get(f"{url}/internal/force_flush", timeout=60).raise_for_status()
+        response = requests.get(
+            f"{url}/api/v1/query",
+            params={
+                "query": f'sum(count_over_time({{__name__=~"{measurement}_.+"}}[{last - first}s]))',
+                "time": str(last),
+                "nocache": "1",
+            },
+            timeout=300,
+        )
+        response.raise_for_status()
+        result = response.json()["data"]["result"]
+        samples = int(result[0]["value"][1]) if result else 0
+        if samples >= expected or time.monotonic() > deadline:
+            return samples
+        time.sleep(0.5)
 
 
 def measure(mode: str, folder: Path, count: int, path: str) -> dict[str, float]:

@@ -102,3 +102,50 @@ def test_text_keeps_its_times_and_gets_the_default_where_it_has_none(influxd: In
         (STAMP, None, "a 6", None),
         (STAMP, None, None, 4),
     ]
+
+
+def _cut(parts: list[tuple[str, Any]], max_lines: int, max_bytes: int) -> list[Any]:
+    from influxdb_write.client.batching import batches
+
+    made: list[Any] = []
+    try:
+        for batch in batches(parts, max_lines=max_lines, max_bytes=max_bytes):
+            made.append((list(batch.numbers), list(batch.entries), batch.size, batch.sources))
+    except Exception as exc:
+        made.append(f"{type(exc).__name__}: {exc}")  # what came before it, then the same error
+    return made
+
+
+PLAIN = "\n".join(f'm,t=a v={i}i,s="x \\"{i}\\"" {i}' for i in range(1, 40))
+PLAIN_UTF8 = "\n".join(f"m,t={'é' * i} v={i}i {i}" for i in range(1, 40))  # bytes are not characters
+MIXED = "\n".join(
+    [PLAIN, "# comment", 'm s="two\nlines" 1', "m,t=é v=1 2", PLAIN, "", "m v=1", "m,t=ééé v=2 3", PLAIN]
+)
+
+
+@pytest.mark.parametrize("max_lines", [1, 7, 40, 5000])
+@pytest.mark.parametrize("max_bytes", [40, 100, 1000, 1 << 20])
+@pytest.mark.parametrize("stamp", [None, STAMP])
+def test_text_framed_a_block_at_a_time_makes_the_batches_of_entry_by_entry(
+    max_lines: int, max_bytes: int, stamp: int | None
+) -> None:
+    """Blocks of plain lines go into batches in slices; the batches, numbers,
+    sizes and the place a too-large line is refused must be those of adding
+    each entry on its own (the pairs of iter_entries)."""
+    from influxdb_write.client.batching import numbered_entries
+    from influxdb_write.line_protocol import iter_entries, with_default_time
+
+    for text in (PLAIN, PLAIN_UTF8, MIXED, MIXED.encode()):
+        names = ["text", "more"]
+        by_runs = [(name, numbered_entries(text, precision="ns", default_time=stamp)) for name in names]
+        one_by_one = [
+            (
+                name,
+                (
+                    (number, entry if stamp is None else with_default_time(entry, stamp))
+                    for number, entry in iter_entries(text, max_entry_bytes=max_bytes)
+                ),
+            )
+            for name in names
+        ]
+        assert _cut(by_runs, max_lines, max_bytes) == _cut(one_by_one, max_lines, max_bytes)

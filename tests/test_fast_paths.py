@@ -17,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from examples import examples
-from influxdb_write.line_protocol import Decoder, with_default_time
-from influxdb_write.line_protocol.fast_path import closes_on_its_line, plain_line
+from influxdb_write.line_protocol import Decoder, iter_entries, with_default_time
+from influxdb_write.line_protocol.decoder import iter_entry_runs, with_default_times
+from influxdb_write.line_protocol.fast_path import closes_on_its_line, lines_are_entries, plain_line
 from influxdb_write.line_protocol.grammar import NeedMoreText, SyntaxProblem, parse_entry, rules_for
 
 SOUP = st.one_of(
@@ -54,12 +55,18 @@ VALUES = st.one_of(*KINDS)
 
 
 @st.composite
-def lines(draw: st.DrawFn) -> str:
+def entries(draw: st.DrawFn) -> str:
+    """An entry, valid or nearly: its string values may hold raw newlines."""
     measurement = draw(NAMES)
     tags = "".join(f",{draw(KEYS)}={draw(NAMES)}" for _ in range(draw(st.sampled_from([0, 0, 1, 2]))))
     fields = ",".join(f"{draw(KEYS)}={draw(VALUES)}" for _ in range(draw(st.sampled_from([1, 1, 2, 3]))))
     stamp = draw(st.sampled_from(["", " 1", " 1700000000000000000", " x", "  "]))
-    line = f"{measurement}{tags} {fields}{stamp}"
+    return f"{measurement}{tags} {fields}{stamp}"
+
+
+@st.composite
+def lines(draw: st.DrawFn) -> str:
+    line = draw(entries())
     return draw(st.sampled_from([line, line, line, " " + line, "# " + line, "", line + "\r"]))
 
 
@@ -182,3 +189,61 @@ def test_the_default_time_goes_where_the_parser_finds_no_time(line: str) -> None
         assert with_default_time(line, stamp) == line
     else:
         assert with_default_time(line, stamp) == f"{line.rstrip(' ')} {stamp}"
+
+
+def _flat(runs: Any) -> list[tuple[int, str]]:
+    """Runs of :func:`iter_entry_runs` as the ``(number, entry)`` pairs they stand for."""
+    pairs = []
+    for number, entry in runs:
+        if isinstance(entry, list):
+            pairs.extend(enumerate(entry, number))
+        else:
+            pairs.append((number, entry))
+    return pairs
+
+
+def _framed(text: str) -> Any:
+    try:
+        return list(iter_entries(text))
+    except ValueError as exc:
+        return f"raised {exc}"
+
+
+@settings(max_examples=examples(3000), deadline=None)
+@given(st.one_of(TEXTS, st.lists(entries(), min_size=1, max_size=12).map("\n".join)))
+def test_lines_proven_entries_are_framed_as_the_parser_frames_them(text: str) -> None:
+    """A block that lines_are_entries accepts is sent split at its newlines: the
+    decoder's framing without validation must be exactly that."""
+    block = text if text.endswith("\n") else text + "\n"
+    if not lines_are_entries(block) or _not_text(block):
+        return
+    assert _framed(block) == list(enumerate(block[:-1].split("\n"), 1))
+
+
+def _not_text(text: str) -> bool:  # read_blocks takes these out before framing
+    return text.startswith("\ufeff") or any("\ud800" <= char <= "\udfff" for char in text)
+
+
+@settings(max_examples=examples(1500), deadline=None)
+@given(st.lists(st.one_of(TEXTS, st.lists(entries(), min_size=1, max_size=30).map("\n".join)), max_size=4))
+def test_entries_in_runs_are_the_entries(parts: list[str]) -> None:
+    # Several items, so that runs and single entries alternate and blocks meet.
+    assert _flat(iter_entry_runs(parts)) == list(iter_entries(parts))
+
+
+@settings(max_examples=examples(1500), deadline=None)
+@given(st.lists(st.one_of(lines(), entries()), min_size=1, max_size=12))
+def test_default_times_of_many_lines_are_those_of_each(entries: list[str]) -> None:
+    entries = [entry for entry in entries if "\n" not in entry]
+    stamp = 1_700_000_000_000_000_000
+    assert with_default_times(list(entries), stamp) == [with_default_time(entry, stamp) for entry in entries]
+
+
+def test_a_file_of_plain_lines_is_framed_a_block_at_a_time() -> None:
+    """The framing the write client streams a file with takes no Python step per
+    line for lines that are each one entry (counted: items, not lines)."""
+    line = 'm,host=a\\ b v=1.5,n=3i,s="say \\"hi\\"",ok=true 1700000000000000000'
+    text = "\n".join([line] * 20_000)
+    items = list(iter_entry_runs(text.encode()))
+    assert sum(len(entry) if isinstance(entry, list) else 1 for _, entry in items) == 20_000
+    assert len(items) <= 5

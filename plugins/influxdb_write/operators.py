@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -291,7 +292,10 @@ class InfluxDBWriteOperator(BaseOperator):
             refused = getattr(self, "_refused_records", None)
             sources.append(records_source("records", self.records, encoding, refused))
         for task_id in self.xcom_from:
+            began = time.monotonic()
             value = context["ti"].xcom_pull(task_ids=task_id)
+            # Pulling a large XCom can take longer than writing it: say so in the log.
+            log.info("Pulled the XCom of %s in %.2f s", task_id, time.monotonic() - began)
             sources.extend(xcom_sources(f"XCom of {task_id}", value, encoding))
         if self.path is not None:
             sources.append(path_source(self.path))

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import gzip
 import itertools
 import logging
+import operator
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
@@ -27,9 +29,8 @@ from ..line_protocol import (
     FrameMapping,
     encode_records,
     is_frame,
-    iter_entries,
-    with_default_time,
 )
+from ..line_protocol.decoder import iter_entry_runs, with_default_time, with_default_times
 from .errors import RequestTooLargeError
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class Batch:
         self.numbers = numbers
         self.size = size
         self._body = body
+        self._payload: bytes | None = None
         self.sources = sources
 
     def source_of(self, index: int) -> str:
@@ -117,8 +119,17 @@ class Batch:
 
     def body(self) -> bytes:
         if self._body is None:
-            return "\n".join(self.entries).encode("utf-8")
+            self._body = "\n".join(self.entries).encode("utf-8")
         return self._body
+
+    def payload(self, gzip_level: int) -> bytes:
+        """The body as sent: gzip-compressed at ``gzip_level`` (0: as it is), made
+        once. The write compresses each batch before the sender thread takes it, so
+        that compressing the next batch overlaps the server's work on this one."""
+        if self._payload is None:
+            body = self.body()
+            self._payload = gzip.compress(body, gzip_level, mtime=0) if gzip_level else body
+        return self._payload
 
 
 def _lines(numbers: Sequence[int]) -> str:
@@ -139,12 +150,20 @@ class _Framed:
         self.default_time = default_time
         self.max_bytes = DEFAULT_MAX_ENTRY_BYTES
 
-    def __iter__(self) -> Iterator[tuple[int, str]]:
-        entries = iter_entries(self.data, max_entry_bytes=self.max_bytes)
+    def __iter__(self) -> Iterator[tuple[int, str | list[str]]]:
+        """``(number, entry)``, or ``(number, [entry, ...])`` for entries on
+        consecutive lines (see :func:`~..line_protocol.decoder.iter_entry_runs`)."""
+        entries = iter_entry_runs(self.data, max_entry_bytes=self.max_bytes)
         stamp = self.default_time
         if stamp is None:
             return entries
-        return ((number, with_default_time(entry, stamp)) for number, entry in entries)
+        return (
+            (
+                number,
+                with_default_time(entry, stamp) if type(entry) is str else with_default_times(entry, stamp),
+            )
+            for number, entry in entries
+        )
 
 
 class _Frame:
@@ -289,7 +308,7 @@ def batches(
 
 
 def _batches(
-    inputs: list[tuple[str, Iterable[tuple[int, str]]]], max_lines: int, max_bytes: int, reading: list[str]
+    inputs: list[tuple[str, Iterable[tuple[int, Any]]]], max_lines: int, max_bytes: int, reading: list[str]
 ) -> Iterator[Batch]:
     texts: list[str] = []
     numbers: list[int] = []
@@ -302,7 +321,33 @@ def _batches(
             sources.append((len(texts), name))
         try:
             for number, entry in entries:
-                length = len(entry) if entry.isascii() else len(entry.encode("utf-8"))
+                if type(entry) is list:  # entries on consecutive lines (_Framed): added in slices
+                    lengths = list(map(len, entry) if all(map(str.isascii, entry)) else map(_size, entry))
+                    too_large = max(lengths, default=0) > max_bytes
+                    if too_large:  # the entries before it are batched, then it is refused
+                        del entry[next(i for i, length in enumerate(lengths) if length > max_bytes) :]
+                    ends = list(itertools.accumulate(map(operator.add, lengths, itertools.repeat(1))))
+                    start = base = 0
+                    while start < len(entry):
+                        fit = min(
+                            bisect.bisect_right(ends, base + max_bytes - size, start) - start,
+                            max_lines - len(texts),
+                        )
+                        if fit <= 0:
+                            yield Batch(texts, numbers, size, sources=_started(sources, len(texts)))
+                            texts, numbers, size = [], [], -1
+                            sources = [(0, name)] if name else []
+                            continue
+                        stop = start + fit
+                        texts += entry[start:stop]
+                        numbers += range(number + start, number + stop)
+                        size += ends[stop - 1] - base
+                        start, base = stop, ends[stop - 1]
+                    if not too_large:
+                        continue
+                    number, length = number + len(entry), lengths[len(entry)]
+                else:
+                    length = len(entry) if entry.isascii() else len(entry.encode("utf-8"))
                 if length > max_bytes:
                     raise RequestTooLargeError(
                         f"line {number}{of} is {length} bytes, more than max_batch_bytes={max_bytes}; "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import logging
 import threading
 import time
@@ -298,6 +297,8 @@ class InfluxDBWriteClient:
             try:
                 stream = self._batches(inputs, precision, reading, frames)
                 for batch in stream:
+                    if batch.size <= self.max_batch_bytes:  # else it is split, then compressed
+                        batch.payload(self.gzip_level)
                     if run.stop.is_set() or not sender.put(batch):
                         break
             except (ValueError, TypeError, RequestTooLargeError) as exc:
@@ -472,7 +473,7 @@ class InfluxDBWriteClient:
             for half in batch.halves():
                 self._send(run, url, params, half)
             return
-        payload = gzip.compress(body, self.gzip_level, mtime=0) if self.gzip_level else body
+        payload = batch.payload(self.gzip_level)
         headers = dict(self._headers)
         if self.gzip_level:
             headers["Content-Encoding"] = "gzip"

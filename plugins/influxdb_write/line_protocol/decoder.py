@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from .declared_types import check_field_types
 from .errors import EntryTooLargeError, InvalidLineError, LineError
 from .escaping import shown
-from .fast_path import CLOSED_RUN, Shapes, closes_on_its_line, plain_line
+from .fast_path import CLOSED_RUN, Shapes, all_end_in_time, closes_on_its_line, lines_are_entries, plain_line
 from .field_types import DECLARED_KINDS, TAG, FieldTypes, kind_of
 from .grammar import NeedMoreText, Parsed, Rules, SyntaxProblem, parse_entry, rules_for
 from .limits import DEFAULT_MAX_ENTRY_BYTES, MAX_ENTRY_BYTES_BY_API
@@ -240,8 +240,10 @@ class _Run:
             return self.back.pop()
         return next(self.items, None)
 
-    def entries(self, errors_only: bool, pairs: bool = False) -> Iterator[Any]:
-        """Entries, or with ``pairs`` (framing only) ``(line, text)`` tuples."""
+    def entries(self, errors_only: bool, pairs: bool = False, runs: bool = False) -> Iterator[Any]:
+        """Entries, or with ``pairs`` (framing only) ``(line, text)`` tuples; with
+        ``runs`` also ``(line, [text, ...])`` for a block of lines that are one
+        entry each (:func:`~.fast_path.lines_are_entries`)."""
         # The hot loop of every read: locals only, one line per turn.
         decoder = self.decoder
         check, fast, shapes = decoder.check, decoder.fast, decoder.shapes
@@ -260,6 +262,11 @@ class _Run:
                 else:
                     raise InvalidLineError(error)
                 self.line += 1
+                continue
+            if runs and lines_are_entries(item):
+                texts = item[:-1].split("\n")
+                yield self.line, texts
+                self.line += len(texts)
                 continue
             self.block = block = item
             find = block.find
@@ -438,6 +445,20 @@ def iter_entries(data: Any, *, max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES) -
     return _Run(decoder, blocks, -1).entries(False, pairs=True)
 
 
+def iter_entry_runs(
+    data: Any, *, max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES
+) -> Iterator[tuple[int, str | list[str]]]:
+    """The entries of :func:`iter_entries`, the same, with whole blocks of lines
+    that are one entry each handed on as one item: ``(number of its first line,
+    [entry, ...])``, the entries on consecutive lines. Other entries come as
+    ``(line number, entry)``. What this saves is a Python step per line: a
+    file's typical block of a thousand lines is framed with three regex
+    searches and one split."""
+    decoder = Decoder(check=False, max_entry_bytes=max_entry_bytes)
+    blocks = read_blocks(data, max_line_bytes=max_entry_bytes)
+    return _Run(decoder, blocks, -1).entries(False, pairs=True, runs=True)
+
+
 def validate(
     text: Any,
     *,
@@ -478,6 +499,14 @@ def parse_lines(text: Any, *, precision: str = "ns", api: str = "v2") -> Iterato
 
 
 _ANY_TIME = Rules(MIN_NANOSECONDS, MAX_NANOSECONDS, checks=False)
+
+
+def with_default_times(entries: list[str], timestamp: int) -> list[str]:
+    """:func:`with_default_time` of each entry; ``entries`` itself when each ends in a
+    space and an integer, found without a Python step per entry."""
+    if all_end_in_time("\n".join(entries) + "\n"):
+        return entries
+    return [with_default_time(entry, timestamp) for entry in entries]
 
 
 def with_default_time(entry: str, timestamp: int) -> str:

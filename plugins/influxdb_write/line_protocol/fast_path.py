@@ -6,8 +6,9 @@ checks that they agree with it on generated input with escapes, quotes and
 newlines: the decoder gives the same entries and errors with them as without.
 
 - :func:`closes_on_its_line`: a line that cannot open a string value that goes
-  on to the next line (framing, without validation), and :data:`CLOSED_RUN`,
-  which frames whole runs of the commonest such lines in one match;
+  on to the next line (framing, without validation), :data:`CLOSED_RUN`,
+  which frames whole runs of the commonest such lines in one match, and
+  :func:`lines_are_entries`, a whole block of lines that are entries each;
 - :func:`plain_line`: a common valid line, and where its timestamp is;
 - :class:`Shapes`: lines of a shape (measurement, tag keys, field keys and
   types) already found valid, so their field types need no check either.
@@ -55,6 +56,35 @@ _SERIES = rf'(?:[^\s"\\#\x00]|\\[ ,=])[^\s"\\]*{_P}(?:\\[ ,=][^\s"\\]*{_P})*{_P}
 _CLOSED_STRING = rf'"[^"\\\n]*{_P}(?:\\[^\n][^"\\\n]*{_P})*{_P}"'
 _FIELDS = rf'[^"\\\n]*{_P}(?:(?:\\[^\n]|(?<=[^\\]=){_CLOSED_STRING})[^"\\\n]*{_P})*{_P}'
 CLOSED_RUN = re.compile(rf"(?:(?:{_SERIES} {_FIELDS}|{_BLANK_OR_COMMENT})\n)*{_P}")
+
+
+# Where a string value may still be open at a newline: a string value opens only
+# right after the ``=`` that ends a field key, so from any ``="``, through text
+# with no quote that ends a string (see :func:`~.grammar.string_end`), to a newline.
+_MAYBE_OPEN = re.compile(rf'="(?:[^"\\\n]|\\[^\n])*{_P}\\?\n')
+_ODD_LINE_START = re.compile(r"\n[\n \t\x00#]")
+
+
+def lines_are_entries(block: str) -> bool:
+    """Whether every line of ``block`` (whole lines, each ending in a newline) is
+    surely one entry on its own, as framing without validation reads it: no line
+    is blank, a comment or starts with whitespace, and no string value can go on
+    past the end of its line. False means "not proven"."""
+    return (
+        block[:1] not in ("", "\n", " ", "\t", "\x00", "#")
+        and _ODD_LINE_START.search(block) is None
+        and _MAYBE_OPEN.search(block) is None
+    )
+
+
+_TIMED_LINES = re.compile(rf"(?:[^\n]* -?[0-9]+{_P}\n)*{_P}")
+
+
+def all_end_in_time(block: str) -> bool:
+    """Whether every line of ``block`` (whole lines) ends in a space and an
+    integer: each one has a time, if it is valid (see
+    :func:`~.decoder.with_default_time`)."""
+    return _TIMED_LINES.fullmatch(block) is not None
 
 
 def closes_on_its_line(text: str, pos: int, eol: int) -> bool:
