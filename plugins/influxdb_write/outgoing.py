@@ -57,6 +57,11 @@ class Outgoing:
                 inputs.append(Input(source.frame, name=source.name, frame=mapping, default_time=stamp))
             elif isinstance(source, TextSource):  # the client's own streaming, stamping as it frames
                 inputs.append(Input(source.data(), name=source.name, default_time=self.stamp))
+            elif isinstance(source, RecordsSource) and source.checked is not None:
+                # Encoded, stamped and checked once, by the check: records 1 to n, as one run.
+                numbers, lines = source.checked
+                assert not numbers or numbers[-1] == len(numbers), "a check keeps lines only if all are good"
+                inputs.append(Input([(1, lines)] if lines else [], name=source.name, framed=True))
             else:
                 inputs.append(Input(self._entries(source), name=source.name, framed=True))
         return inputs

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # Any[...] stands for a DataFrame: pandas, polars (also LazyFrame) or pyarrow (Table, RecordBatch).
 Data = str | bytes | Iterable[str] | Iterable[Mapping[str, Any]] | IO[str] | IO[bytes] | Any
+# (number, entry), or (number, [entry, ...]) for entries numbered on from it.
+Numbered = Iterable[tuple[int, str | list[str]]]
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,8 @@ class Input:
 
     ``data`` is what :meth:`~InfluxDBWriteClient.write` takes, or with ``framed``
     an iterable of ``(number, entry)`` pairs that are already single entries, sent
-    as they are (the caller framed and numbered them). ``name`` says where a line
+    as they are (the caller framed and numbered them); an item may also be
+    ``(number, [entry, ...])``, entries numbered ``number`` on, batched in slices. ``name`` says where a line
     came from in messages; its lines are numbered within it. ``frame`` maps a
     frame's columns; ``field_types`` declares types of records and frames;
     ``default_time`` (an integer in the write's precision) stamps the lines, records
@@ -160,7 +163,9 @@ class _Framed:
         return (
             (
                 number,
-                with_default_time(entry, stamp) if type(entry) is str else with_default_times(entry, stamp),
+                with_default_time(entry, stamp)
+                if isinstance(entry, str)
+                else with_default_times(entry, stamp),
             )
             for number, entry in entries
         )
@@ -232,7 +237,7 @@ def numbered_entries(
     frame: FrameMapping | None = None,
     field_types: Mapping[str, str] | None = None,
     default_time: int | None = None,
-) -> Iterable[tuple[int, str]] | _Frame:
+) -> Numbered | _Frame:
     """``(number, entry)`` for every entry in ``data``, in order; a frame is
     encoded with ``frame`` (its mapping) when :func:`batches` reads it. Lines,
     records and frame rows without a time get ``default_time``."""
@@ -279,7 +284,7 @@ def _sent_as_written(field_types: Mapping[str, str] | None) -> None:
 
 
 def batches(
-    inputs: Sequence[tuple[str, Iterable[tuple[int, str]] | _Frame]],
+    inputs: Sequence[tuple[str, Numbered | _Frame]],
     *,
     max_lines: int,
     max_bytes: int,
@@ -293,7 +298,7 @@ def batches(
     naming it. ``reading[0]`` is set to the name of the input being read, so that
     a message about bad data can name it."""
     reading = reading if reading is not None else [""]
-    pending: list[tuple[str, Iterable[tuple[int, str]]]] = []
+    pending: list[tuple[str, Numbered]] = []
     for name, entries in inputs:
         if isinstance(entries, _Frame):
             yield from _batches(pending, max_lines, max_bytes, reading)
@@ -325,7 +330,7 @@ def _batches(
                     lengths = list(map(len, entry) if all(map(str.isascii, entry)) else map(_size, entry))
                     too_large = max(lengths, default=0) > max_bytes
                     if too_large:  # the entries before it are batched, then it is refused
-                        del entry[next(i for i, length in enumerate(lengths) if length > max_bytes) :]
+                        entry = entry[: next(i for i, length in enumerate(lengths) if length > max_bytes)]
                     ends = list(itertools.accumulate(map(operator.add, lengths, itertools.repeat(1))))
                     start = base = 0
                     while start < len(entry):
