@@ -58,7 +58,7 @@ def airflow_env(
         influxd.create(db)
     for db in ("iw_in_not_utf8", "iw_in_too_large", "iw_in_types", "iw_in_duplicates", "iw_in_unsigned"):
         influxd.create(db)
-    for db in ("iw_in_nan", "iw_in_empty", "iw_in_empty_fail"):
+    for db in ("iw_in_nan", "iw_in_empty", "iw_in_empty_fail", "iw_in_off_bad_record"):
         influxd.create(db)
     yield env
 
@@ -155,6 +155,19 @@ def test_skip_drops_a_record_with_nan_and_writes_the_others(
     assert "Skipping records, record 1: field 'v': nan cannot be written" in output_of(run)
     assert [r["v"] for r in influxd.rows("SELECT * FROM nan", "iw_in_nan_skip")] == [1.0]
     assert _summary(airflow_env, "iw_in_nan_skip")["skipped"] == 1
+
+
+def test_without_validation_a_record_that_cannot_be_encoded_ends_the_write_naming_it(
+    airflow_env: dict[str, str], influxd: InfluxDB1
+) -> None:
+    """validate="off" sends records as they are encoded, a chunk at a time: at one the
+    encoder refuses, the write stops, naming it; the batches before it are written
+    (the 10,500 records before it make two full batches of 5,000 and one part)."""
+    output = failed_run_output(airflow_env, "iw_in_off_bad_record", "2024-03-01")
+    assert "XCom of readings, record 10501: field 'v'" in output
+    assert "this record cannot be sent; 10000 lines were written before it" in output
+    stored = influxd.rows("SELECT v FROM off", "iw_in_off_bad_record")
+    assert [row["v"] for row in stored] == list(range(1, 10_001))
 
 
 def test_a_byte_order_mark_is_not_part_of_the_measurement(

@@ -47,7 +47,7 @@ class Outgoing:
     def inputs(self) -> list[Input]:
         """One client input per source, in order. A frame goes as itself unless bad
         rows are to be skipped, which needs its rows one by one."""
-        self._start()
+        checking = self._start().check
         inputs = []
         for source in self.sources:
             if self.skip_bad:
@@ -62,6 +62,8 @@ class Outgoing:
                 numbers, lines = source.checked
                 assert not numbers or numbers[-1] == len(numbers), "a check keeps lines only if all are good"
                 inputs.append(Input([(1, lines)] if lines else [], name=source.name, framed=True))
+            elif isinstance(source, RecordsSource) and not checking:
+                inputs.append(Input(source.runs(), name=source.name, framed=True))  # encoded as sent
             else:
                 inputs.append(Input(self._entries(source), name=source.name, framed=True))
         return inputs
@@ -74,10 +76,11 @@ class Outgoing:
                 yield text
         self.finish()
 
-    def _start(self) -> None:
+    def _start(self) -> Decoder:
         self.skipped = 0
         self._read = []
         self._decoder = self.decoder()  # one for every source: field types are compared across them
+        return self._decoder
 
     def _entries(self, source: Source) -> Iterator[tuple[int, str]]:
         """``(number, entry)`` pairs of one source, numbered as the client numbers a

@@ -214,6 +214,19 @@ class RecordsSource(Source):
             elif not errors_only:
                 yield Item(number, line, None)
 
+    def runs(self) -> Iterator[tuple[int, list[str]]]:
+        """The lines to send without a check, a chunk of records at a time:
+        ``(number of the first, [line, ...])``. At a record the encoder refuses, the
+        lines before it come, then :class:`InvalidInputError` naming it."""
+        encoded = self._encoded()
+        while chunk := list(itertools.islice(encoded, CHECK_CHUNK)):
+            bad = next((i for i, (_, _, error) in enumerate(chunk) if error is not None), len(chunk))
+            if bad:
+                yield chunk[0][0], [line for _, line, _ in chunk[:bad]]
+            if bad < len(chunk):
+                number, _, error = chunk[bad]
+                raise InvalidInputError(f"{Problem(self.name, number, str(error))}; this record cannot be sent")
+
     def _encoded(self) -> Iterator[tuple[int, str, str | None]]:
         """``(number, line, None)`` for each record, or ``(number, "", problem)`` where it
         cannot be encoded; one encoder runs through the records, and starts again

@@ -88,3 +88,17 @@ with DAG("iw_in_empty", schedule=None, start_date=pendulum.datetime(2024, 1, 1, 
         path=FILE + "empty.lp",
     )
     nothing() >> write
+
+
+with DAG(
+    "iw_in_off_bad_record", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), catchup=False
+):
+
+    @task
+    def readings() -> list[dict[str, Any]]:
+        good = [{"measurement": "off", "fields": {"v": n}, "time": n} for n in range(1, 12_001)]
+        return [*good[:10_500], {"measurement": "off", "fields": {"v": [1, 2]}}, *good[10_500:]]
+
+    readings() >> InfluxDBWriteOperator(
+        task_id="write", bucket="iw_in_off_bad_record", xcom_from="readings", validate="off", precision="s"
+    )
