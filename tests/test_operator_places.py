@@ -32,7 +32,7 @@ def airflow_env(tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1) ->
     env = airflow_home(tmp_path_factory.mktemp("airflow"), DAGS, conn)
     for name in ("float", "text", "int", "mixed", "decorated", "whole", "mapped_ok"):
         influxd.create(f"iw_pl_{name}")
-    for name in ("text", "records", "frame"):
+    for name in ("text", "records", "lines", "record", "frame"):
         influxd.create(f"iw_pl_mapped_{name}")
     yield env
 
@@ -106,6 +106,8 @@ def mapped_run(airflow_env: dict[str, str]) -> str:
             "records",
             "XCom of records[map_index=4], record 2: fields: no fields; a point needs at least one field",
         ),
+        ("lines", "XCom of lines[map_index=4], line 2: column 9: duplicate field key 'v'"),
+        ("record", "XCom of record[map_index=4], record 1: measurement: measurement is empty"),
         (
             "frame",
             "XCom of frame[map_index=4], row 1: field 'count': declared int, but 2.5 has a fractional part",

@@ -74,6 +74,18 @@ with DAG("iw_pl_mapped", schedule=None, start_date=START, catchup=False):
         return [good, {"measurement": "bad", "fields": {}}] if i == 4 else [good]
 
     @task
+    def lines(i: int) -> list[str]:
+        if i == 2:
+            raise AirflowSkipException("nothing for this index")
+        return [f"ok,i={i} v=1", "bad v=1,v=2"] if i == 4 else [f"ok,i={i} v=1"]
+
+    @task
+    def record(i: int) -> Any:  # not dict: Airflow would push each key as an XCom of its own
+        if i == 2:
+            raise AirflowSkipException("nothing for this index")
+        return {"measurement": "ok" if i != 4 else "", "tags": {"i": str(i)}, "fields": {"v": 1}}
+
+    @task
     def frame(i: int) -> Any:
         import pandas as pd
 
@@ -84,6 +96,8 @@ with DAG("iw_pl_mapped", schedule=None, start_date=START, catchup=False):
     cases: tuple[tuple[str, Any, dict[str, Any]], ...] = (
         ("text", text, {}),
         ("records", records, {}),
+        ("lines", lines, {}),
+        ("record", record, {}),
         ("frame", frame, {"measurement": "fr", "field_types": {"count": "int"}}),
     )
     for name, upstream, options in cases:
