@@ -96,7 +96,7 @@ $(OLDEST)/bin/.installed: pyproject.toml
 pytest-oldest: servers $(OLDEST)/bin/.installed
 	$(OLDEST)/bin/python -m pytest tests/test_hook.py tests/test_operator.py tests/test_sample_dags.py tests/test_import_cost.py \
 		tests/test_operator_interrupts.py tests/test_lineage.py tests/test_plugin.py tests/test_operator_input.py \
-		tests/test_operator_frames.py
+		tests/test_operator_frames.py tests/test_operator_places.py
 
 pytest-pythons: servers
 	scripts/pytest-pythons.sh "$(OTHER_PYTHONS)" "$(CORE_REQUIREMENTS)" $(CORE_TESTS)

@@ -7,10 +7,11 @@ import decimal
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 import pytest
 
 from influxdb_write.line_protocol import parse_lines
-from influxdb_write.templating import FILTERS
+from influxdb_write.templating import FILTERS, expression_value
 
 UTC = dt.timezone.utc
 
@@ -86,3 +87,41 @@ def test_a_filtered_template_parses_back_to_what_was_given() -> None:
         {"note": 'x "y" \\z', "n": -3},
         1704063600000001,
     )
+
+
+CONTEXT = {"v": 21.5, "s": "abc", "i": 3, "none": None, "t": dt.datetime(2024, 3, 1, tzinfo=UTC), "l": [1, 2]}
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{{ v }}", (True, 21.5)),
+        ("{{ s }}", (True, "abc")),
+        ("{{ i }}", (True, 3)),
+        ("{{ none }}", (True, None)),
+        ("{{ t }}", (True, dt.datetime(2024, 3, 1, tzinfo=UTC))),
+        ("{{ l }}", (True, [1, 2])),
+        ("{{ v * 2 }}", (True, 43.0)),
+        (" {{ v }}\n", (True, 21.5)),  # blanks around the one expression
+        ("{{- v -}}", (True, 21.5)),
+        ('{{ "}}" }}', (True, "}}")),
+        ("{{ v }} kWh", (False, None)),  # text around it: rendered as text
+        ("{{ v }}{{ i }}", (False, None)),
+        ("{% if v %}{{ v }}{% endif %}", (False, None)),
+        ("{{ missing }}", (False, None)),  # undefined: the text rendering decides
+        ("{{ v", (False, None)),  # a syntax error: the text rendering reports it
+        ("21.5", (False, None)),
+    ],
+)
+def test_one_expression_keeps_its_type(template: str, expected: tuple[bool, Any]) -> None:
+    env = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined)
+    assert expression_value(env, template, CONTEXT) == expected
+
+
+def test_one_expression_is_evaluated_in_the_sandbox() -> None:
+    """An unsafe attribute is undefined to the sandbox, left to the rendering as
+    text; using it raises the sandbox's error."""
+    env = jinja2.sandbox.SandboxedEnvironment()
+    assert expression_value(env, "{{ t.__class__ }}", CONTEXT) == (False, None)
+    with pytest.raises(jinja2.exceptions.SecurityError, match="unsafe"):
+        expression_value(env, "{{ t.__class__.__subclasses__() }}", CONTEXT)

@@ -65,6 +65,18 @@ class TemplateRenderError(ValueError):
     """A templated field could not be rendered; nothing was written."""
 
 
+class RenderedRecords(list[Any]):
+    """The rendered ``records`` field: a list, that Airflow shows among the rendered
+    fields as JSON, with a value JSON has no type for (a datetime) as its text.
+    Airflow 3.0 calls :meth:`serialize` when the list is not JSON; newer versions
+    convert each such value to text themselves."""
+
+    def serialize(self) -> Any:
+        import json
+
+        return json.loads(json.dumps(self, default=str))
+
+
 class InfluxDBWriteOperator(BaseOperator):
     """Write line protocol or records to an InfluxDB bucket.
 
@@ -72,11 +84,13 @@ class InfluxDBWriteOperator(BaseOperator):
 
     - ``line_protocol``: a Jinja-templated string, or a ``.lp``/``.j2`` template
       file; the ``lp_*`` filters of :mod:`influxdb_write.templating` escape values;
-    - ``records``: record dicts (templated), or a DataFrame (pandas, polars,
-      pyarrow);
+    - ``records``: record dicts (templated: a value that is one expression,
+      ``"{{ params.v }}"``, keeps the type it evaluates to; the measurement and
+      tag values are text), or a DataFrame (pandas, polars, pyarrow);
     - ``xcom_from``: upstream task ids (mapped ones included) returning line
       protocol strings, lists of lines, records, lists of records or pandas
-      DataFrames;
+      DataFrames; each map index of a mapped task is a source of its own, named
+      by its map index;
     - ``path``: a local file or Airflow object storage path, streamed.
 
     A DataFrame's columns are mapped by ``measurement`` (one name for every row)
@@ -209,8 +223,10 @@ class InfluxDBWriteOperator(BaseOperator):
         try:
             if isinstance(content, str) and content is self.path:
                 return jinja_env.from_string(content).render(**context)
-            rendered = super().render_template(content, context, jinja_env, seen_oids)
-            return self._writable_records(rendered) if field == "records" else rendered
+            if field == "records":
+                records = self._writable_records(self._render_records(content, context, jinja_env, seen_oids))
+                return RenderedRecords(records) if isinstance(records, list) else records
+            return super().render_template(content, context, jinja_env, seen_oids)
         except Exception as exc:
             if field is None:  # part of a field: the field's own call records it with the field's name
                 raise
@@ -222,6 +238,45 @@ class InfluxDBWriteOperator(BaseOperator):
                 )
                 self._render_error.__cause__ = exc
             return content
+
+    def _render_records(self, records: Any, context: Any, jinja_env: Any, seen_oids: Any) -> Any:
+        """The ``records`` field rendered as Airflow renders any field, except that a
+        value that is one Jinja expression keeps the type it evaluates to (see
+        :func:`~influxdb_write.templating.expression_value`): a field value, a time,
+        a whole ``tags`` or ``fields`` dict, a whole record, or the whole field (a
+        list of records). The measurement and each tag value are always text, as
+        line protocol writes them."""
+        from .templating import expression_value
+
+        def text(value: Any) -> Any:
+            return super(InfluxDBWriteOperator, self).render_template(value, context, jinja_env, seen_oids)
+
+        def typed(value: Any) -> Any:
+            if isinstance(value, str):
+                found, result = expression_value(jinja_env, value, context)
+                if found:
+                    return result
+            return text(value)
+
+        def record(value: Any) -> Any:
+            if not isinstance(value, dict):
+                return typed(value)
+            rendered = {}
+            for key, part in value.items():
+                if key == "measurement":
+                    rendered[key] = text(part)
+                elif key in ("tags", "fields") and isinstance(part, dict):
+                    each = text if key == "tags" else typed
+                    rendered[key] = {name: each(item) for name, item in part.items()}
+                else:
+                    rendered[key] = typed(part)
+            return rendered
+
+        if isinstance(records, str):
+            return typed(records)
+        if isinstance(records, (list, tuple)):
+            return [record(item) for item in records]
+        return record(records) if isinstance(records, dict) else text(records)
 
     def _writable_records(self, records: Any) -> Any:
         """The rendered records, each record holding NaN or infinity replaced by a note.
@@ -282,7 +337,7 @@ class InfluxDBWriteOperator(BaseOperator):
         Subclasses add inputs here (the TaskFlow decorator adds the function's
         return value).
         """
-        from .sources import path_source, records_source, text_source, xcom_sources
+        from .sources import path_source, records_source, text_source
 
         encoding = self.encoding(precision)
         sources = []
@@ -292,13 +347,30 @@ class InfluxDBWriteOperator(BaseOperator):
             refused = getattr(self, "_refused_records", None)
             sources.append(records_source("records", self.records, encoding, refused))
         for task_id in self.xcom_from:
-            began = time.monotonic()
-            value = context["ti"].xcom_pull(task_ids=task_id)
-            # Pulling a large XCom can take longer than writing it: say so in the log.
-            log.info("Pulled the XCom of %s in %.2f s", task_id, time.monotonic() - began)
-            sources.extend(xcom_sources(f"XCom of {task_id}", value, encoding))
+            sources.extend(self._upstream_sources(context["ti"], task_id, encoding))
         if self.path is not None:
             sources.append(path_source(self.path))
+        return sources
+
+    def _upstream_sources(self, ti: Any, task_id: str, encoding: Encoding) -> list[Source]:
+        """What ``task_id`` returned: of a mapped task, one source per map index that
+        returned a value, named by it (``XCom of up[map_index=4]``), or one empty
+        source when none did."""
+        from .sources import TextSource, xcom_sources
+        from .upstream import returned_values
+
+        upstream = self.dag.task_dict.get(task_id) if self.has_dag() else None
+        mapped = upstream is not None and upstream.get_needs_expansion()
+        began = time.monotonic()
+        values = returned_values(ti, task_id, mapped)
+        # Pulling a large XCom can take longer than writing it: say so in the log.
+        log.info("Pulled the XCom of %s in %.2f s", task_id, time.monotonic() - began)
+        if not values:
+            return [TextSource(f"XCom of {task_id}")]
+        sources = []
+        for index, value in values:
+            name = f"XCom of {task_id}" if index is None else f"XCom of {task_id}[map_index={index}]"
+            sources.extend(xcom_sources(name, value, encoding))
         return sources
 
     def encoding(self, precision: str) -> Encoding:

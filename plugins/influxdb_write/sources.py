@@ -225,7 +225,8 @@ class RecordsSource(Source):
                 yield chunk[0][0], [line for _, line, _ in chunk[:bad]]
             if bad < len(chunk):
                 number, _, error = chunk[bad]
-                raise InvalidInputError(f"{Problem(self.name, number, str(error))}; this record cannot be sent")
+                problem = Problem(self.name, number, str(error))
+                raise InvalidInputError(f"{problem}; this record cannot be sent")
 
     def _encoded(self) -> Iterator[tuple[int, str, str | None]]:
         """``(number, line, None)`` for each record, or ``(number, "", problem)`` where it

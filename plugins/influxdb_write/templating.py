@@ -20,11 +20,19 @@ the task fails while rendering, before anything is sent::
 - ``lp_time(precision)``: an aware datetime, ISO 8601 string or int as an
   integer timestamp in ``precision``; pass the operator's (``task.precision``).
 - ``lp_line(precision)``: a whole record dict as one line.
+
+:func:`expression_value` gives a template that is one expression the value it
+evaluates to, not its text: the operator renders record values with it, so that
+``"{{ params.v }}"`` with ``v=21.5`` is written as a float field.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+import jinja2
+from jinja2 import nodes
 
 from .line_protocol import encode_field_value, encode_record, encode_time
 from .line_protocol.escaping import escape_key, escape_measurement
@@ -81,3 +89,40 @@ FILTERS = {
     "lp_time": lp_time,
     "lp_line": lp_line,
 }
+
+
+def expression_value(env: jinja2.Environment, text: str, context: Mapping[str, Any]) -> tuple[bool, Any]:
+    """``(True, value)`` when ``text`` is one Jinja expression (``{{ ... }}``, with
+    nothing around it but blanks): the value it evaluates to in ``env``, of its own
+    type (a float stays a float, a datetime a datetime, ``None`` stays ``None``).
+    ``(False, None)`` for any other text (``"{{ v }} kWh"``, two expressions, a
+    statement, a syntax error) and for an undefined value: those are left to the
+    usual rendering as text, which also raises for an undefined name as it should.
+    """
+    if env.variable_start_string not in text:
+        return False, None
+    try:
+        tree = env.parse(text)
+    except jinja2.TemplateSyntaxError:
+        return False, None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], nodes.Output):
+        return False, None
+    parts = [
+        node
+        for node in tree.body[0].nodes
+        if not (isinstance(node, nodes.TemplateData) and not node.data.strip())
+    ]
+    if len(parts) != 1 or isinstance(parts[0], nodes.TemplateData):
+        return False, None
+    # As Environment.compile_expression does, without its source text: the value is
+    # assigned to a variable, so it is never turned into text. The sandbox of a
+    # sandboxed environment applies as in any template it compiles.
+    body = [nodes.Assign(nodes.Name("result", "store"), parts[0], lineno=1)]
+    template = env.from_string(nodes.Template(body, lineno=1))
+    run = template.new_context(dict(context))
+    for _ in template.root_render_func(run):
+        pass
+    value = run.vars["result"]
+    if isinstance(value, jinja2.Undefined):
+        return False, None
+    return True, value
