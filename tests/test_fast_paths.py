@@ -193,7 +193,7 @@ def test_the_default_time_goes_where_the_parser_finds_no_time(line: str) -> None
 
 def _flat(runs: Any) -> list[tuple[int, str]]:
     """Runs of :func:`iter_entry_runs` as the ``(number, entry)`` pairs they stand for."""
-    pairs = []
+    pairs: list[tuple[int, str]] = []
     for number, entry in runs:
         if isinstance(entry, list):
             pairs.extend(enumerate(entry, number))
