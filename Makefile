@@ -31,7 +31,8 @@ CORE_REQUIREMENTS := requests>=2.28 jinja2>=3.1 urllib3>=1.26 pytest>=8 hypothes
 CORE_TESTS := tests/test_corpus.py tests/test_corpus_influxd.py tests/test_encoder.py tests/test_properties.py \
 	tests/test_validate.py tests/test_retry.py tests/test_client_faults.py tests/test_client_servers.py \
 	tests/test_templating.py tests/test_decoder.py tests/test_fast_paths.py tests/test_client_hostile.py \
-	tests/test_frames.py tests/test_client_frames.py tests/test_client_inputs.py tests/test_exact_influxd.py
+	tests/test_frames.py tests/test_client_frames.py tests/test_client_inputs.py tests/test_exact_influxd.py \
+	tests/test_points.py
 
 .PHONY: test servers celery-servers browser lint typecheck pytest pytest-oldest pytest-pythons bench demo clean
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from .declared_types import check_field_types
@@ -60,6 +60,7 @@ class Entry(NamedTuple):
     error: LineError | None = None
 
 
+Seen = Callable[[str, bool], None]
 _new_entry = tuple.__new__  # an Entry without NamedTuple's argument handling, for the hot loop
 
 
@@ -105,7 +106,13 @@ class Decoder:
         return self.types.notes
 
     def entries(
-        self, data: Any, *, source: str = "", unit: str = "line", errors_only: bool = False
+        self,
+        data: Any,
+        *,
+        source: str = "",
+        unit: str = "line",
+        errors_only: bool = False,
+        seen: Seen | None = None,
     ) -> Iterator[Entry]:
         """The entries of ``data`` (str, bytes, a file object, or an iterable of lines), in order.
 
@@ -113,10 +120,13 @@ class Decoder:
         ``check``, each entry carries its error or None; ``errors_only`` yields the
         bad ones only, faster. Without ``check``, a line that is not text raises
         :class:`InvalidLineError` and one too large :class:`EntryTooLargeError`.
-        ``source`` names the input in messages about other inputs.
+        ``source`` names the input in messages about other inputs. ``seen`` (with
+        ``check``) is given the text of the entries found valid as they are read:
+        ``seen(text, True)`` a run of whole lines, each one entry, a blank or a
+        comment, with their newlines; ``seen(text, False)`` one entry.
         """
         blocks = read_blocks(data, max_line_bytes=self.max_entry_bytes)
-        return _Run(self, blocks, self.types.source(source, unit)).entries(errors_only)
+        return _Run(self, blocks, self.types.source(source, unit)).entries(errors_only, seen=seen)
 
     def check_entry(self, text: str, *, source: str, number: int, unit: str = "record") -> str | None:
         """What is wrong with one entry, such as an encoded record, or None.
@@ -240,10 +250,13 @@ class _Run:
             return self.back.pop()
         return next(self.items, None)
 
-    def entries(self, errors_only: bool, pairs: bool = False, runs: bool = False) -> Iterator[Any]:
+    def entries(
+        self, errors_only: bool, pairs: bool = False, runs: bool = False, seen: Seen | None = None
+    ) -> Iterator[Any]:
         """Entries, or with ``pairs`` (framing only) ``(line, text)`` tuples; with
         ``runs`` also ``(line, [text, ...])`` for a block of lines that are one
-        entry each (:func:`~.fast_path.lines_are_entries`)."""
+        entry each (:func:`~.fast_path.lines_are_entries`). ``seen``: see
+        :meth:`Decoder.entries`."""
         # The hot loop of every read: locals only, one line per turn.
         decoder = self.decoder
         check, fast, shapes = decoder.check, decoder.fast, decoder.shapes
@@ -285,6 +298,8 @@ class _Run:
                 if run_ahead and shapes.run is not None:
                     stop = shapes.run.match(block, pos).end()  # type: ignore[union-attr]
                     if stop > pos:
+                        if seen is not None:
+                            seen(block[pos:stop], True)
                         number += block.count("\n", pos, stop)
                         pos = stop
                         if pos == end:
@@ -300,6 +315,8 @@ class _Run:
                     if check:
                         line = shapes.line
                         if line is not None and eol - pos <= max_chars and line.fullmatch(block, pos, eol):
+                            if seen is not None:
+                                seen(block[pos:eol], False)
                             if not errors_only:
                                 yield new(Entry, (number, block[pos:eol], None))
                             pos = eol + 1
@@ -317,6 +334,8 @@ class _Run:
                 if self.block is not block:
                     block = self.block
                     find, end = block.find, len(block)
+                if entry is not None and seen is not None and entry.error is None:
+                    seen(entry.text, False)
                 if entry is not None and (entry.error is not None or not errors_only):
                     yield entry[:2] if pairs else entry
             self.line = number
