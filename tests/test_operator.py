@@ -91,6 +91,7 @@ def test_every_source_lands(airflow_env: dict[str, str], influxd: InfluxDB1) -> 
         "retries",
         "seconds",
         "skipped",
+        "overwritten",
         "empty",
         "rows_without_fields",
         "dry_run",

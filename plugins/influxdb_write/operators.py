@@ -111,7 +111,12 @@ class InfluxDBWriteOperator(BaseOperator):
         a ``datetime`` stamps that time; ``None`` leaves them to the server's clock.
     :param validate: ``"strict"`` (default) checks the whole input before the
         first byte is sent and fails listing every bad line, writing nothing;
-        ``"skip"`` drops and reports bad lines; ``"off"`` sends as is.
+        entries that would land on one point (measurement, tags, time, the
+        default time included) and give a field two values are bad too (see
+        :mod:`influxdb_write.line_protocol.points`). ``"skip"`` drops and reports
+        bad lines, and counts the entries whose value a later entry of the same
+        point replaces in the summary's ``overwritten`` (the server keeps the
+        last); ``"off"`` sends as is.
     :param dry_run: render and validate, log a sample and counts, send nothing.
     :param field_types: the type each field is written as, by field key
         (``{"count": "int", "kwh": "float"}``; float, int, uint, bool, string):
@@ -125,8 +130,8 @@ class InfluxDBWriteOperator(BaseOperator):
         sent.
 
     Returns (as XCom) a small summary: bucket, lines, batches, bytes,
-    compressed_bytes, retries, seconds, skipped, empty, rows_without_fields,
-    dry_run. Never the data.
+    compressed_bytes, retries, seconds, skipped, overwritten, empty,
+    rows_without_fields, dry_run. Never the data.
     """
 
     template_fields: Sequence[str] = ("bucket", "org", "precision", "line_protocol", "records", "path")
@@ -408,6 +413,7 @@ class InfluxDBWriteOperator(BaseOperator):
     def _write(self, context: Any) -> dict[str, Any]:
         from .client.constants import DEFAULT_MAX_BATCH_BYTES_BY_API
         from .line_protocol import Decoder
+        from .line_protocol.points import PointIndex
         from .outgoing import Outgoing
         from .sources import check_all
 
@@ -447,7 +453,8 @@ class InfluxDBWriteOperator(BaseOperator):
 
         if self.validate == "strict":
             checking = decoder()
-            problems, count = check_all(sources, checking, SHOWN_ERRORS)
+            points = PointIndex(stamp=stamp)
+            problems, count = check_all(sources, checking, SHOWN_ERRORS, points, precision)
             for note in checking.notes:
                 log.warning("%s", note)
             if count:
@@ -457,10 +464,21 @@ class InfluxDBWriteOperator(BaseOperator):
                     f"{count} invalid line(s) or record(s); nothing was written:\n{shown}{more}"
                 )
         outgoing = self._outgoing = Outgoing(
-            sources, lambda: decoder(self.validate == "skip"), skip_bad=self.validate == "skip", stamp=stamp
+            sources,
+            lambda: decoder(self.validate == "skip"),
+            skip_bad=self.validate == "skip",
+            stamp=stamp,
+            points=PointIndex(stamp=stamp) if self.validate == "skip" else None,
+            precision=precision,
         )
 
-        summary: dict[str, Any] = {"bucket": bucket, "skipped": 0, "empty": empty, "dry_run": self._dry_run}
+        summary: dict[str, Any] = {
+            "bucket": bucket,
+            "skipped": 0,
+            "overwritten": 0,
+            "empty": empty,
+            "dry_run": self._dry_run,
+        }
         if self._dry_run:
             sample: list[str] = []
             count = 0
@@ -471,6 +489,7 @@ class InfluxDBWriteOperator(BaseOperator):
             log.info("Dry run: %d lines for bucket %r; first ones:\n%s", count, bucket, "\n".join(sample))
             summary.update(lines=count, batches=0, bytes=0, compressed_bytes=0, retries=0, seconds=0.0)
             summary.update(skipped=outgoing.skipped, rows_without_fields=outgoing.rows_without_fields())
+            summary.update(overwritten=outgoing.count_overwritten())
             return summary
         hook.report_lineage(bucket)
         with hook.get_client() as client:
@@ -487,6 +506,7 @@ class InfluxDBWriteOperator(BaseOperator):
         summary.update(result.as_dict())
         without_fields = result.rows_without_fields + outgoing.rows_without_fields()
         summary.update(skipped=outgoing.skipped, rows_without_fields=without_fields)
+        summary.update(overwritten=outgoing.count_overwritten())
         for outlet in self.outlets:
             if isinstance(outlet, Asset) and outlet.uri.startswith("influxdb://"):
                 context["outlet_events"][outlet].extra = dict(summary)

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .client import Input
 from .line_protocol import Decoder, with_default_time
-from .sources import FrameSource, Problem, RecordsSource, Source, TextSource
+from .sources import CHECK_CHUNK, FrameSource, Problem, RecordsSource, Source, TextSource, point_conflicts
+
+if TYPE_CHECKING:
+    from .line_protocol.points import PointIndex
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +33,29 @@ class Outgoing:
 
     ``decoder`` makes a fresh decoder for each pass. With ``skip_bad``, entries
     with a problem are left out, logged (the first :data:`SHOWN_SKIPS`) and
-    counted in :attr:`skipped`; otherwise every entry is sent as it is.
+    counted in :attr:`skipped`; otherwise every entry is sent as it is. With
+    ``points``, the entries sent are indexed by point, and :meth:`count_overwritten`
+    then counts those whose value for a field a later entry of the same point
+    replaces (a server keeps the last; ``validate="skip"``).
     """
 
     def __init__(
-        self, sources: list[Source], decoder: Callable[[], Decoder], *, skip_bad: bool, stamp: int | None
+        self,
+        sources: list[Source],
+        decoder: Callable[[], Decoder],
+        *,
+        skip_bad: bool,
+        stamp: int | None,
+        points: PointIndex | None = None,
+        precision: str = "ns",
     ) -> None:
         self.sources = sources
         self.decoder = decoder
         self.skip_bad = skip_bad
         self.stamp = stamp
+        self.points = points
+        self.precision = precision
+        self.overwritten = 0
         self.skipped = 0
         self._read: list[Source] = []  # sources read entry by entry in the last pass
         self._decoder: Decoder | None = None
@@ -92,13 +108,40 @@ class Outgoing:
         self._read.append(source)
         stamp = self.stamp if source.unit == "line" else None
         after = 1 if source.unit == "row" else 0
+        points, sent = self.points, []
         for item in source.items(self._decoder):
             if item.problem is not None and self.skip_bad:
                 self.skipped += 1
                 if self.skipped <= SHOWN_SKIPS:
                     log.warning("Skipping %s", item.problem)
                 continue
+            if points is not None:
+                sent.append(item.text)
+                if len(sent) >= CHECK_CHUNK:
+                    points.add(sent)
+                    sent = []
             yield item.number + after, item.text if stamp is None else with_default_time(item.text, stamp)
+        if points is not None:
+            points.add(sent)
+
+    def count_overwritten(self) -> int:
+        """After a pass with ``points``: how many entries sent lose a field value to a later
+        entry of the same point (read again only when point keys repeat); the first
+        :data:`SHOWN_SKIPS` are logged. Kept in :attr:`overwritten`."""
+        if self.points is None:
+            return 0
+        problems, _, self.overwritten = point_conflicts(
+            self.sources, self.points, self.decoder, SHOWN_SKIPS, self.precision
+        )
+        self.points = None
+        for problem in problems:
+            log.warning("Overwritten: %s", problem)
+        if self.overwritten:
+            log.warning(
+                "%d entries lost a field value to a later entry of the same point; InfluxDB keeps the last",
+                self.overwritten,
+            )
+        return self.overwritten
 
     def finish(self) -> None:
         """Log what the pass left out: skipped entries beyond those shown, frame rows

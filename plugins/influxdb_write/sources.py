@@ -20,10 +20,11 @@ import contextlib
 import dataclasses
 import heapq
 import itertools
+import logging
 import math
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .input_errors import InvalidInputError
 from .line_protocol import (
@@ -37,6 +38,12 @@ from .line_protocol import (
     encode_records,
     is_frame,
 )
+
+if TYPE_CHECKING:
+    from .line_protocol.decoder import Seen
+    from .line_protocol.points import Conflict, PointIndex
+
+log = logging.getLogger(__name__)
 
 SHOWN_TEXT = 200
 CHECK_CHUNK = 10_000  # records or rows checked in one go
@@ -84,11 +91,39 @@ class Source:
         """Whether the source holds no line or record at all (comments and blank lines aside)."""
         raise NotImplementedError
 
-    def check(self, decoder: Decoder) -> Iterator[Problem]:
-        """Every problem of the source, read with a checking ``decoder``."""
-        for item in self.items(decoder, errors_only=True):
+    def check(self, decoder: Decoder, points: PointIndex | None = None) -> Iterator[Problem]:
+        """Every problem of the source, read with a checking ``decoder``; with ``points``,
+        the point key of every entry is indexed as it is read (:mod:`.line_protocol.points`)."""
+        if points is None:
+            for item in self.items(decoder, errors_only=True):
+                if item.problem is not None:
+                    yield item.problem
+            return
+        for texts, _numbers, problems in self._checked_runs(decoder):
+            points.add(texts)
+            yield from problems
+
+    def _checked_runs(self, decoder: Decoder) -> Iterator[tuple[list[str], list[int], list[Problem]]]:
+        """The entries of the source in runs: the good ones and the problems of each."""
+        texts: list[str] = []
+        numbers: list[int] = []
+        problems: list[Problem] = []
+        for item in self.items(decoder):
             if item.problem is not None:
-                yield item.problem
+                problems.append(item.problem)
+            else:
+                texts.append(item.text)
+                numbers.append(item.number)
+            if len(texts) >= CHECK_CHUNK:
+                yield texts, numbers, problems
+                texts, numbers, problems = [], [], []
+        yield texts, numbers, problems
+
+    def runs(self, decoder: Decoder) -> Iterator[tuple[list[str], list[int]]]:
+        """The entries that are sent, as they are numbered, in runs; read with a checking
+        ``decoder``, those with a problem are left out (as ``validate="skip"`` sends)."""
+        for texts, numbers, _problems in self._checked_runs(decoder):
+            yield texts, numbers
 
 
 @dataclass
@@ -100,9 +135,22 @@ class TextSource(Source):
     def data(self) -> Any:
         return self.text
 
-    def items(self, decoder: Decoder, *, errors_only: bool = False) -> Iterator[Item]:
+    def check(self, decoder: Decoder, points: PointIndex | None = None) -> Iterator[Problem]:
+        """Every problem of the text; with ``points``, the decoder hands every entry it
+        finds valid to the index as it reads, in runs where it can."""
+        seen = None if points is None else points.seen
+        for item in self.items(decoder, errors_only=True, seen=seen):
+            if item.problem is not None:
+                yield item.problem
+        if points is not None:
+            points.flush()
+
+    def items(
+        self, decoder: Decoder, *, errors_only: bool = False, seen: Seen | None = None
+    ) -> Iterator[Item]:
         try:
-            for entry in decoder.entries(self.data(), source=self.name, errors_only=errors_only):
+            entries = decoder.entries(self.data(), source=self.name, errors_only=errors_only, seen=seen)
+            for entry in entries:
                 problem = None if entry.error is None else self.problem(entry.error)
                 yield Item(entry.line, entry.text, problem)
         except InvalidLineError as exc:  # framing only: a line that is not text cannot be sent as is
@@ -172,16 +220,19 @@ class RecordsSource(Source):
     # The numbers and lines of the records, kept by a check that found no problem, for sending.
     checked: tuple[list[int], list[str]] | None = None
 
-    def check(self, decoder: Decoder) -> Iterator[Problem]:
+    def check(self, decoder: Decoder, points: PointIndex | None = None) -> Iterator[Problem]:
         """Every problem of the records, in order; when there is none, their lines are
         kept in :attr:`checked`, so that sending does not encode them again. Records
-        are encoded by one encoder and their lines checked a chunk at a time."""
+        are encoded by one encoder and their lines checked a chunk at a time, and
+        indexed in ``points``."""
         kept: tuple[list[int], list[str]] | None = ([], [])
         encoded = self._encoded()
         while chunk := list(itertools.islice(encoded, CHECK_CHUNK)):
             refused = [Problem(self.name, n, error) for n, _, error in chunk if error is not None]
             good = [(n, line) for n, line, error in chunk if error is None]
             numbers, lines = [n for n, _ in good], [line for _, line in good]
+            if points is not None:
+                points.add(lines)
             found = [
                 Problem(self.name, n, f"record {n}: {message}")
                 for n, message in decoder.check_lines(lines, numbers, source=self.name, unit=self.unit)
@@ -295,28 +346,45 @@ class FrameSource(Source):
                 self.without_fields.add(part.empty)
                 yield part
 
-    def check(self, decoder: Decoder) -> Iterator[Problem]:
+    def check(self, decoder: Decoder, points: PointIndex | None = None) -> Iterator[Problem]:
         """Every problem of the rows, in order, a slice at a time: rows the encoder
-        refused, then the written lines checked in runs (:meth:`Decoder.check_lines`)."""
+        refused, then the written lines checked in runs (:meth:`Decoder.check_lines`),
+        and indexed in ``points``."""
         with contextlib.closing(self._slices()) as slices:
-            yield from self._problems(slices, decoder)
+            yield from self._problems(slices, decoder, points)
 
-    def _problems(self, slices: Iterator[Any], decoder: Decoder) -> Iterator[Problem]:
+    def _written(self, part: Any) -> tuple[list[str], Any]:
+        """The lines a slice writes, and their rows."""
+        lines = part.lines
+        rows: Any = range(part.start, part.start + len(lines))
+        if lines.null_count:
+            rows = [part.start + i for i, valid in enumerate(lines.is_valid().to_pylist()) if valid]
+            lines = lines.drop_null()
+        return lines.to_pylist(), rows
+
+    def runs(self, decoder: Decoder) -> Iterator[tuple[list[str], list[int]]]:
+        if decoder.check:  # rows with problems are left out one by one
+            yield from super().runs(decoder)
+            return
+        with contextlib.closing(self._slices()) as slices:
+            for part in slices:
+                texts, rows = self._written(part)
+                yield texts, list(rows)
+
+    def _problems(
+        self, slices: Iterator[Any], decoder: Decoder, points: PointIndex | None
+    ) -> Iterator[Problem]:
         for part in slices:
-            lines = part.lines
-            rows: Any = range(part.start, part.start + len(lines))
-            if lines.null_count:
-                rows = [part.start + i for i, valid in enumerate(lines.is_valid().to_pylist()) if valid]
-                lines = lines.drop_null()
+            texts, rows = self._written(part)
+            if points is not None:
+                points.add(texts)
             refused = [
                 Problem(self.name, row, f"row {row}: {error.part}: {error.problem}")
                 for row, error in sorted(part.problems.items())
             ]
             found = [
                 Problem(self.name, row, f"row {row}: {message}")
-                for row, message in decoder.check_lines(
-                    lines.to_pylist(), rows, source=self.name, unit=self.unit
-                )
+                for row, message in decoder.check_lines(texts, rows, source=self.name, unit=self.unit)
             ]
             yield from heapq.merge(refused, found, key=_number)
 
@@ -468,13 +536,142 @@ def _has_non_finite(value: Any) -> bool:
     return False
 
 
-def check_all(sources: list[Source], decoder: Decoder, shown: int) -> tuple[list[Problem], int]:
-    """The first ``shown`` problems of all sources, and how many there are in all."""
+def check_all(
+    sources: list[Source],
+    decoder: Decoder,
+    shown: int,
+    points: PointIndex | None = None,
+    precision: str = "ns",
+) -> tuple[list[Problem], int]:
+    """The first ``shown`` problems of all sources, and how many there are in all.
+
+    With ``points``, entries are indexed by point as they are checked; when no
+    other problem is found, entries that would change the value another entry
+    gives a field of the same point are problems too (:func:`point_conflicts`).
+    """
     problems: list[Problem] = []
     count = 0
     for source in sources:
-        for problem in source.check(decoder):
+        for problem in source.check(decoder, points):
             count += 1
             if len(problems) < shown:
                 problems.append(problem)
+    if points is not None:
+        if count:
+            points.close()
+        else:
+            reader = Decoder(check=False, max_entry_bytes=decoder.max_entry_bytes)
+            problems, count, _ = point_conflicts(sources, points, lambda: reader, shown, precision)
     return problems, count
+
+
+def point_conflicts(
+    sources: list[Source], points: PointIndex, decoder: Callable[[], Decoder], shown: int, precision: str
+) -> tuple[list[Problem], int, int]:
+    """The entries of ``sources`` that give a field of a point another value than an
+    earlier entry gave it, read again (only when ``points`` found point keys that
+    repeat): the first ``shown`` as problems, how many there are, and how many
+    entries lose a value to a later one. ``decoder()`` reads the sources again."""
+    from .line_protocol.points import check_points
+
+    def read() -> Iterator[tuple[list[str], list[tuple[int, int]]]]:
+        for index, source in enumerate(sources):
+            for texts, numbers in source.runs(decoder()):
+                yield texts, [(index, number) for number in numbers]
+
+    conflicts, count, replaced = check_points(points, read, keep=shown * 4)
+    for note in points.notes:
+        log.warning("%s", note)
+    conflicts.sort(key=lambda conflict: (conflict.later, conflict.earlier))  # windows each come in order
+    grouped = itertools.groupby(conflicts, key=lambda conflict: (conflict.later, conflict.earlier))
+    problems = [
+        conflict_problem(list(same), sources, points.stamp, precision)
+        for _, same in itertools.islice(grouped, shown)
+    ]
+    return problems, count, replaced
+
+
+def conflict_problem(
+    conflicts: list[Conflict], sources: list[Source], stamp: int | None, precision: str
+) -> Problem:
+    """Conflicts of one later entry with one earlier entry, worded for the later one:
+    both places, the point, the fields with both values, and the likely cause."""
+    conflict = conflicts[0]
+    (first, number), (second, later) = conflict.earlier, conflict.later
+    source, other = sources[second], sources[first]
+    there = f"{other.unit} {number}" if other is source else f"{other.name}, {other.unit} {number}"
+    point = conflict.point
+    tags = f"tags {_shown_name(str(dict(point.tags)))[1:-1]}" if point.tags else "no tags"
+    if point.time is None:
+        when = "no time: the server's clock, the same for every line of a request"
+    elif point.time == stamp:
+        when = f"time {point.time}, the write's default time"
+    else:
+        when = f"time {point.time}"
+    if len(conflicts) == 1:
+        fields = (
+            f"field {_shown_name(conflict.field)} is {_value(conflict.later_value)} here, but {there} gives "
+            f"the same point (measurement {_shown_name(point.measurement)}, {tags}, {when}) the value "
+            f"{_value(conflict.earlier_value)}"
+        )
+    else:
+        values = ", ".join(
+            f"{_shown_name(c.field)} {_value(c.later_value)} here, {_value(c.earlier_value)} there"
+            for c in conflicts
+        )
+        fields = (
+            f"fields {values}: {there} gives the same point (measurement "
+            f"{_shown_name(point.measurement)}, {tags}, {when}) other values"
+        )
+    message = (
+        f"{source.unit} {later}: {fields}; InfluxDB keeps one value per field of a point, so the earlier "
+        f"value would be lost. {_likely_cause(conflicts, source, stamp, precision)}"
+    )
+    return Problem(source.name, later, message)
+
+
+def _shown_name(name: str) -> str:
+    return repr(name) if len(name) <= 60 else repr(name[:45] + "...")
+
+
+def _value(value: Any) -> str:
+    text = repr(value) if not isinstance(value, int) or isinstance(value, bool) else f"{int(value)}"
+    return text if len(text) <= 60 else text[:45] + "..."
+
+
+def _likely_cause(conflicts: list[Conflict], source: Source, stamp: int | None, precision: str) -> str:
+    point = conflicts[0].point
+    if point.time is None:
+        return (
+            "Likely cause: the lines have no timestamp and default_time=None; give each line its "
+            "time, or let the operator stamp them (default_time)"
+        )
+    if point.time == stamp:
+        if isinstance(source, FrameSource):
+            return (
+                "Likely cause: the frame's rows have no time (no time_column, no DatetimeIndex), so "
+                "each got the write's default time; pass time_column= or index the frame by time. "
+                "If the rows do have times, a column telling them apart may be missing from tag_columns"
+            )
+        what = 'records without a "time"' if source.unit == "record" else "lines without a timestamp"
+        return (
+            f"Likely cause: {what} get the write's default time, so they land on one point; give "
+            "each its time, or a tag telling them apart"
+        )
+    causes = []
+    if precision != "ns":
+        causes.append(
+            f"their times differ by less than one {precision} and became the same at "
+            f"precision={precision!r}: write with a finer precision"
+        )
+    text = [c.field for c in conflicts if isinstance(c.later_value, str)]
+    if text and isinstance(source, FrameSource):
+        names = " or ".join(_shown_name(name) for name in text)
+        causes.append(f"{names} tells the rows' series apart and belongs in tag_columns")
+    elif isinstance(source, FrameSource):
+        causes.append("a column telling the rows' series apart is missing from tag_columns")
+    else:
+        causes.append("a tag telling the series apart is missing")
+    if precision == "ns":
+        causes.append("the input gives the same time twice")
+    return "Likely cause: " + "; or ".join(causes)
