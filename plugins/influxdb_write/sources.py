@@ -12,6 +12,11 @@ check, which keeps their lines for sending (the records are in memory anyway);
 a frame is encoded again when sent, slice by slice, since its lines would not
 fit in memory as it does; a file is streamed on each pass, never held. Loaded
 when a task runs, not when a DAG file is parsed.
+
+The strict check also indexes every entry by point
+(:mod:`.line_protocol.points`) as it reads it; only when point keys repeat are
+the sources read again (:meth:`Source.runs`), to find entries that would replace
+a value another entry gave a field of the same point (:func:`point_conflicts`).
 """
 
 from __future__ import annotations

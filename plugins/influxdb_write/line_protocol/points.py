@@ -11,11 +11,13 @@ It reads a write twice, at most, with bounded memory:
 
 1. :class:`PointIndex` keeps an 8-byte hash of each entry's *point key*
    (measurement, canonical tag set, timestamp, an entry without one counting
-   with the write's default time), in 256 partitions of ``array('q')``: about
-   8.5 MB per million entries. Past ``spill_at`` entries the partitions are
-   written to a temporary file, so memory stays bounded whatever the input's
-   size. Keys are read by one regular expression over a run of lines, so the
-   common line costs no parse; anything else goes to the grammar.
+   with the write's default time) in ``array('q')``, partitioned by the hash's
+   low bits past :data:`FLAT` entries: about 8.5 MB per million entries. Past
+   ``spill_at`` entries the partitions are written to a temporary file, so
+   memory stays bounded whatever the input's size. Keys are read with string
+   methods mapped over a run of entries, so the common entry costs no parse and
+   no Python step of its own; the rare other (leading spaces, a space at the
+   end) goes to the grammar.
 2. :meth:`PointIndex.windows` gives the hashes that more than one entry has,
    at most ``window`` at a time. Usually there are none, and nothing is read
    again. Otherwise :class:`PointCheck` reads the entries again, parses only
@@ -45,7 +47,7 @@ from typing import IO, Any, NamedTuple
 from .grammar import SyntaxProblem, parse_entry, rules_for
 
 PARTITIONS = 256  # a power of two: an entry's partition is its hash's low bits
-FLAT = 500_000  # entries held in one array before they are partitioned (no duplicate check is cheaper)
+FLAT = 500_000  # entries held in one array, checked with one set, before they are partitioned
 SPILL_AT = 2_000_000  # entries held in memory (about 17 MB) before the partitions go to a file
 WINDOW = 100_000  # repeated point keys checked exactly in one read
 RUN = 10_000  # entries indexed in one go
@@ -119,9 +121,9 @@ class PointIndex:
 
     ``stamp`` is the time an entry without one gets (None: the server's clock,
     which is the same for every entry of a request). ``hasher`` maps a key
-    ``(series, time text)`` to an int (default :func:`hash`, for tests to force
-    collisions). Feed the entries with :meth:`add`, in runs, then ask
-    :meth:`windows`.
+    ``(series, time text)`` to a signed 64-bit int (default :func:`hash`; tests
+    pass one that collides). Feed the entries with :meth:`add` (or a decoder's
+    ``seen`` callback, :meth:`seen`), in runs, then ask :meth:`windows`.
     """
 
     def __init__(
