@@ -15,7 +15,7 @@ when a task runs, not when a DAG file is parsed.
 
 The strict check also indexes every entry by point
 (:mod:`.line_protocol.points`) as it reads it; only when point keys repeat are
-the sources read again (:meth:`Source.runs`), to find entries that would replace
+the sources read again (:meth:`Source.sent_runs`), to find entries that would replace
 a value another entry gave a field of the same point (:func:`point_conflicts`).
 """
 
@@ -124,7 +124,7 @@ class Source:
                 texts, numbers, problems = [], [], []
         yield texts, numbers, problems
 
-    def runs(self, decoder: Decoder) -> Iterator[tuple[list[str], list[int]]]:
+    def sent_runs(self, decoder: Decoder) -> Iterator[tuple[list[str], list[int]]]:
         """The entries that are sent, as they are numbered, in runs; read with a checking
         ``decoder``, those with a problem are left out (as ``validate="skip"`` sends)."""
         for texts, numbers, _problems in self._checked_runs(decoder):
@@ -367,9 +367,9 @@ class FrameSource(Source):
             lines = lines.drop_null()
         return lines.to_pylist(), rows
 
-    def runs(self, decoder: Decoder) -> Iterator[tuple[list[str], list[int]]]:
+    def sent_runs(self, decoder: Decoder) -> Iterator[tuple[list[str], list[int]]]:
         if decoder.check:  # rows with problems are left out one by one
-            yield from super().runs(decoder)
+            yield from super().sent_runs(decoder)
             return
         with contextlib.closing(self._slices()) as slices:
             for part in slices:
@@ -581,7 +581,7 @@ def point_conflicts(
 
     def read() -> Iterator[tuple[list[str], list[tuple[int, int]]]]:
         for index, source in enumerate(sources):
-            for texts, numbers in source.runs(decoder()):
+            for texts, numbers in source.sent_runs(decoder()):
                 yield texts, [(index, number) for number in numbers]
 
     conflicts, count, replaced = check_points(points, read, keep=shown * 4)
