@@ -28,6 +28,7 @@ DAGS = Path(__file__).parent / "dags_identity"
 DATABASES = [
     "iw_id_no_time",
     "iw_id_no_time_skip",
+    "iw_id_no_time_off",
     "iw_id_no_tags",
     "iw_id_precision",
     "iw_id_merge",
@@ -130,3 +131,12 @@ def test_skip_keeps_the_last_value_and_counts_the_others(
     out = output_of(run)
     assert "Overwritten: XCom of make, row 1: field 'v' is 2.0 here, but row 0 gives the same point" in out
     assert "2 entries lost a field value to a later entry of the same point; InfluxDB keeps the last" in out
+
+
+def test_off_checks_nothing(airflow_env: dict[str, str], influxd: InfluxDB1) -> None:
+    run = run_dag(airflow_env, "iw_id_no_time_off", "2024-03-02")
+    assert run.returncode == 0, output_of(run)[-3000:]
+    assert influxd.rows("SELECT * FROM m", "iw_id_no_time_off") == [{"time": MARCH_2, "v": 3.0}]
+    summary = _summary(airflow_env, "iw_id_no_time_off")
+    assert (summary["lines"], summary["overwritten"]) == (3, 0)
+    assert "Overwritten" not in output_of(run)

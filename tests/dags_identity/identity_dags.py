@@ -42,6 +42,7 @@ def ten_readings() -> Any:
 CASES: list[tuple[str, Any, dict[str, Any]]] = [
     ("iw_id_no_time", no_time, {"measurement": "m"}),
     ("iw_id_no_time_skip", no_time, {"measurement": "m", "validate": "skip"}),
+    ("iw_id_no_time_off", no_time, {"measurement": "m", "validate": "off"}),
     ("iw_id_no_tags", two_sites, {"measurement": "energy", "time_column": "time"}),
     ("iw_id_precision", ten_readings, {"measurement": "m", "time_column": "time", "precision": "s"}),
 ]
