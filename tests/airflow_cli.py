@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,28 @@ def airflow_home(home: Path, dags: Path, connection: dict[str, Any], **extra_env
     subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
     subprocess.run([AIRFLOW, "dags", "reserialize"], env=env, check=True, capture_output=True, timeout=300)
     return env
+
+
+def v1_connection(url: str, token: str) -> dict[str, Any]:
+    """The connection of the operator tests: a real influxd 1.x at ``url``."""
+    return {
+        "conn_type": "influxdb_write",
+        "host": url,
+        "password": token,
+        "extra": {"api": "v1", "bucket": "default_db"},
+    }
+
+
+def returned_summary(env: dict[str, str], dag_id: str, task_ids: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The return value (XCom) of the task of ``dag_id`` that returned one (of one of
+    ``task_ids`` if given), as stored in the run's metadata database."""
+    query = "SELECT value FROM xcom WHERE dag_id = ? AND key = 'return_value'"
+    if task_ids:
+        query += f" AND task_id IN ({', '.join('?' * len(task_ids))})"
+    with sqlite3.connect(Path(env["AIRFLOW_HOME"]) / "airflow.db") as db:
+        (value,) = db.execute(query, (dag_id, *task_ids)).fetchone()
+    summary: dict[str, Any] = json.loads(value)
+    return summary
 
 
 def run_dag(env: dict[str, str], dag_id: str, date: str, *args: str) -> subprocess.CompletedProcess[str]:

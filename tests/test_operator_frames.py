@@ -6,15 +6,13 @@ nothing is written when strict validation fails.
 
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from airflow_cli import airflow_home, failed_run_output, output_of, run_dag
+from airflow_cli import airflow_home, failed_run_output, output_of, returned_summary, run_dag, v1_connection
 from servers import InfluxDB1
 
 pytest.importorskip("pandas")
@@ -38,27 +36,11 @@ HOUR = 3_600_000_000_000
 
 @pytest.fixture(scope="module")
 def airflow_env(tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1) -> Iterator[dict[str, str]]:
-    conn = {
-        "conn_type": "influxdb_write",
-        "host": influxd.url,
-        "password": "frames-token",
-        "extra": {"api": "v1", "bucket": "default_db"},
-    }
+    conn = v1_connection(influxd.url, "frames-token")
     env = airflow_home(tmp_path_factory.mktemp("airflow"), DAGS, conn)
     for db in DATABASES:
         influxd.create(db)
     yield env
-
-
-def _summary(env: dict[str, str], dag_id: str) -> dict[str, object]:
-    with sqlite3.connect(Path(env["AIRFLOW_HOME"]) / "airflow.db") as db:
-        (value,) = db.execute(
-            "SELECT value FROM xcom WHERE dag_id = ? AND task_id IN ('write', 'polars_rows') "
-            "AND key = 'return_value'",
-            (dag_id,),
-        ).fetchone()
-    summary: dict[str, object] = json.loads(value)
-    return summary
 
 
 def test_a_pandas_frame_from_xcom_is_written_row_for_row(
@@ -81,7 +63,7 @@ def test_a_pandas_frame_from_xcom_is_written_row_for_row(
         output_of(run)
     )
     assert [r["other"] for r in influxd.rows("SELECT * FROM extra", "iw_fr_xcom")] == [5]
-    summary = _summary(airflow_env, "iw_fr_xcom")
+    summary = returned_summary(airflow_env, "iw_fr_xcom", ("write", "polars_rows"))
     assert (summary["lines"], summary["rows_without_fields"]) == (4, 1)
     # Run again: the same points, overwritten, nothing added.
     again = run_dag(airflow_env, "iw_fr_xcom", "2024-03-03")
@@ -141,7 +123,7 @@ def test_skip_drops_only_the_bad_row(airflow_env: dict[str, str], influxd: Influ
     assert run.returncode == 0, output_of(run)[-3000:]
     assert "Skipping XCom of counts_skip, row 1: field 'count': declared int" in output_of(run)
     assert sorted(r["count"] for r in influxd.rows("SELECT * FROM c", "iw_fr_bad_row_skip")) == [1, 3]
-    assert _summary(airflow_env, "iw_fr_bad_row_skip")["skipped"] == 1
+    assert returned_summary(airflow_env, "iw_fr_bad_row_skip", ("write", "polars_rows"))["skipped"] == 1
 
 
 def test_frames_and_records_with_times_are_not_parsed_again(

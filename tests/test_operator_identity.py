@@ -12,14 +12,12 @@ counts the others.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from airflow_cli import airflow_home, failed_run_output, output_of, run_dag
+from airflow_cli import airflow_home, failed_run_output, output_of, returned_summary, run_dag, v1_connection
 from servers import InfluxDB1
 
 pytest.importorskip("pandas")
@@ -40,26 +38,11 @@ MARCH_2 = MARCH_1 + 86_400_000_000_000  # the run's date: the default time of en
 
 @pytest.fixture(scope="module")
 def airflow_env(tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1) -> Iterator[dict[str, str]]:
-    conn = {
-        "conn_type": "influxdb_write",
-        "host": influxd.url,
-        "password": "identity-token",
-        "extra": {"api": "v1", "bucket": "default_db"},
-    }
+    conn = v1_connection(influxd.url, "identity-token")
     env = airflow_home(tmp_path_factory.mktemp("airflow"), DAGS, conn)
     for db in DATABASES:
         influxd.create(db)
     yield env
-
-
-def _summary(env: dict[str, str], dag_id: str) -> dict[str, object]:
-    with sqlite3.connect(Path(env["AIRFLOW_HOME"]) / "airflow.db") as db:
-        (value,) = db.execute(
-            "SELECT value FROM xcom WHERE dag_id = ? AND task_id = 'write' AND key = 'return_value'",
-            (dag_id,),
-        ).fetchone()
-    summary: dict[str, object] = json.loads(value)
-    return summary
 
 
 REFUSED = [
@@ -115,7 +98,7 @@ def test_disjoint_fields_and_repeated_values_merge_into_one_point(
     assert run.returncode == 0, output_of(run)[-3000:]
     rows = influxd.rows("SELECT * FROM m", "iw_id_merge")
     assert rows == [{"time": MARCH_1, "site": "a", "zone": "1", "temp": 20.5, "hum": 40, "wind": 3.0}]
-    summary = _summary(airflow_env, "iw_id_merge")
+    summary = returned_summary(airflow_env, "iw_id_merge", ("write",))
     assert (summary["lines"], summary["overwritten"]) == (4, 0)
 
 
@@ -126,7 +109,7 @@ def test_skip_keeps_the_last_value_and_counts_the_others(
     assert run.returncode == 0, output_of(run)[-3000:]
     rows = influxd.rows("SELECT * FROM m", "iw_id_no_time_skip")
     assert rows == [{"time": MARCH_2, "v": 3.0}]
-    summary = _summary(airflow_env, "iw_id_no_time_skip")
+    summary = returned_summary(airflow_env, "iw_id_no_time_skip", ("write",))
     assert (summary["lines"], summary["skipped"], summary["overwritten"]) == (3, 0, 2)
     out = output_of(run)
     assert "Overwritten: XCom of make, row 1: field 'v' is 2.0 here, but row 0 gives the same point" in out
@@ -137,6 +120,6 @@ def test_off_checks_nothing(airflow_env: dict[str, str], influxd: InfluxDB1) -> 
     run = run_dag(airflow_env, "iw_id_no_time_off", "2024-03-02")
     assert run.returncode == 0, output_of(run)[-3000:]
     assert influxd.rows("SELECT * FROM m", "iw_id_no_time_off") == [{"time": MARCH_2, "v": 3.0}]
-    summary = _summary(airflow_env, "iw_id_no_time_off")
+    summary = returned_summary(airflow_env, "iw_id_no_time_off", ("write",))
     assert (summary["lines"], summary["overwritten"]) == (3, 0)
     assert "Overwritten" not in output_of(run)

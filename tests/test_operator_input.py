@@ -8,14 +8,12 @@ rejections must name the source's own line.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from airflow_cli import airflow_home, failed_run_output, output_of, run_dag
+from airflow_cli import airflow_home, failed_run_output, output_of, returned_summary, run_dag, v1_connection
 from servers import InfluxDB1
 
 DAGS = Path(__file__).parent / "dags_input"
@@ -47,12 +45,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def airflow_env(
     tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1, files: Path
 ) -> Iterator[dict[str, str]]:
-    conn = {
-        "conn_type": "influxdb_write",
-        "host": influxd.url,
-        "password": "input-checks-token",
-        "extra": {"api": "v1", "bucket": "default_db"},
-    }
+    conn = v1_connection(influxd.url, "input-checks-token")
     env = airflow_home(tmp_path_factory.mktemp("airflow"), DAGS, conn, AIRFLOW_VAR_IW_INPUT_DIR=str(files))
     for db in ("iw_in_unclosed", "iw_in_unclosed_skip", "iw_in_bom", "iw_in_nan_skip", "iw_in_rejected"):
         influxd.create(db)
@@ -61,15 +54,6 @@ def airflow_env(
     for db in ("iw_in_nan", "iw_in_empty", "iw_in_empty_fail", "iw_in_off_bad_record"):
         influxd.create(db)
     yield env
-
-
-def _summary(env: dict[str, str], dag_id: str) -> dict[str, object]:
-    with sqlite3.connect(Path(env["AIRFLOW_HOME"]) / "airflow.db") as db:
-        (value,) = db.execute(
-            "SELECT value FROM xcom WHERE dag_id = ? AND key = 'return_value'", (dag_id,)
-        ).fetchone()
-    summary: dict[str, object] = json.loads(value)
-    return summary
 
 
 # (DAG, what the failed run must say); nothing may be written
@@ -143,7 +127,7 @@ def test_skip_drops_only_the_line_with_the_unclosed_quote(
     assert skipped in output_of(run)
     rows = influxd.rows("SELECT * FROM good", "iw_in_unclosed_skip")
     assert sorted(int(r["n"]) for r in rows) == list(range(GOOD_AFTER_UNCLOSED + 1))
-    summary = _summary(airflow_env, "iw_in_unclosed_skip")
+    summary = returned_summary(airflow_env, "iw_in_unclosed_skip")
     assert (summary["lines"], summary["skipped"]) == (GOOD_AFTER_UNCLOSED + 1, 1)
 
 
@@ -154,7 +138,7 @@ def test_skip_drops_a_record_with_nan_and_writes_the_others(
     assert run.returncode == 0, output_of(run)[-3000:]
     assert "Skipping records, record 1: field 'v': nan cannot be written" in output_of(run)
     assert [r["v"] for r in influxd.rows("SELECT * FROM nan", "iw_in_nan_skip")] == [1.0]
-    assert _summary(airflow_env, "iw_in_nan_skip")["skipped"] == 1
+    assert returned_summary(airflow_env, "iw_in_nan_skip")["skipped"] == 1
 
 
 def test_without_validation_a_record_that_cannot_be_encoded_ends_the_write_naming_it(
@@ -194,6 +178,6 @@ def test_empty_sources_are_named_in_the_log_and_the_summary(airflow_env: dict[st
     output = output_of(run)
     for name in ("line_protocol", "XCom of nothing", f"file {files}/empty.lp"):
         assert f"{name} is empty: it holds no line or record to write" in output
-    summary = _summary(airflow_env, "iw_in_empty")
+    summary = returned_summary(airflow_env, "iw_in_empty")
     assert summary["empty"] == ["line_protocol", "XCom of nothing", f"file {files}/empty.lp"]
     assert summary["lines"] == 0

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_cli import airflow_home, failed_run_output, output_of, run_dag
+from airflow_cli import airflow_home, failed_run_output, output_of, run_dag, v1_connection
 from servers import InfluxDB1
 
 DAGS = Path(__file__).parent / "dags_places"
@@ -23,12 +23,7 @@ HOUR = 3600 * 10**9
 
 @pytest.fixture(scope="module")
 def airflow_env(tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1) -> Iterator[dict[str, str]]:
-    conn = {
-        "conn_type": "influxdb_write",
-        "host": influxd.url,
-        "password": "places-token",
-        "extra": {"api": "v1", "bucket": "default_db"},
-    }
+    conn = v1_connection(influxd.url, "places-token")
     env = airflow_home(tmp_path_factory.mktemp("airflow"), DAGS, conn)
     for name in ("float", "text", "int", "mixed", "decorated", "whole", "mapped_ok"):
         influxd.create(f"iw_pl_{name}")

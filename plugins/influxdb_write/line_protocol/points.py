@@ -48,7 +48,7 @@ from .grammar import SyntaxProblem, parse_entry, rules_for
 
 PARTITIONS = 256  # a power of two: an entry's partition is its hash's low bits
 FLAT = 500_000  # entries held in one array, checked with one set, before they are partitioned
-SPILL_AT = 2_000_000  # entries held in memory (about 17 MB) before the partitions go to a file
+SPILL_AT = 1_000_000  # entries held in memory (about 8.5 MB) before the partitions go to a file
 WINDOW = 100_000  # repeated point keys checked exactly in one read
 RUN = 10_000  # entries indexed in one go
 _CACHE = 50_000  # canonical series keys remembered, per index
