@@ -27,6 +27,10 @@ from .precision import time_range
 # failing match fails sooner. Every pattern here also reads a line one way only
 # without them, so older Pythons get the same answers, more slowly.
 _P = "+" if sys.version_info >= (3, 11) else ""
+# A run of whole lines. Without possessive quantifiers the engine keeps a record
+# for each repetition, to backtrack into (about 38 MB over a 1 MB block on 3.10),
+# so there a run is at most 256 lines and the caller matches again where it ends.
+_LINES = "*+" if sys.version_info >= (3, 11) else "{0,256}"
 
 _PLAIN = r"[^\x00-\x20,=\\\x7f\ufeff]"
 NAME = rf"{_PLAIN}+{_P}(?:\\[ ,=]{_PLAIN}*{_P})*{_P}"
@@ -55,7 +59,7 @@ _BLANK_OR_COMMENT = rf"[ \t\x00]*{_P}(?:#[^\n]*{_P})?"
 _SERIES = rf'(?:[^\s"\\#\x00]|\\[ ,=])[^\s"\\]*{_P}(?:\\[ ,=][^\s"\\]*{_P})*{_P}'
 _CLOSED_STRING = rf'"[^"\\\n]*{_P}(?:\\[^\n][^"\\\n]*{_P})*{_P}"'
 _FIELDS = rf'[^"\\\n]*{_P}(?:(?:\\[^\n]|(?<=[^\\]=){_CLOSED_STRING})[^"\\\n]*{_P})*{_P}'
-CLOSED_RUN = re.compile(rf"(?:(?:{_SERIES} {_FIELDS}|{_BLANK_OR_COMMENT})\n)*{_P}")
+CLOSED_RUN = re.compile(rf"(?:(?:{_SERIES} {_FIELDS}|{_BLANK_OR_COMMENT})\n){_LINES}")
 
 
 # Where a string value may still be open at a newline: a string value opens only
@@ -77,14 +81,20 @@ def lines_are_entries(block: str) -> bool:
     )
 
 
-_TIMED_LINES = re.compile(rf"(?:[^\n]* -?[0-9]+{_P}\n)*{_P}")
+_TIMED_LINES = re.compile(rf"(?:[^\n]* -?[0-9]+{_P}\n){_LINES}")
 
 
 def all_end_in_time(block: str) -> bool:
     """Whether every line of ``block`` (whole lines) ends in a space and an
     integer: each one has a time, if it is valid (see
     :func:`~.decoder.with_default_time`)."""
-    return _TIMED_LINES.fullmatch(block) is not None
+    pos, end = 0, len(block)
+    while pos < end:
+        stop = _TIMED_LINES.match(block, pos).end()  # type: ignore[union-attr]  # matches empty
+        if stop == pos:
+            return False
+        pos = stop
+    return True
 
 
 def closes_on_its_line(text: str, pos: int, eol: int) -> bool:
@@ -183,5 +193,5 @@ class Shapes:
         alternatives = "|".join(self._alternatives)
         self.line = re.compile(f"(?:{alternatives})")
         self.run = re.compile(
-            rf"(?:(?:(?=[^\n]{{0,{self.max_chars}}}\n)(?:{alternatives})|{_BLANK_OR_COMMENT})\n)*{_P}"
+            rf"(?:(?:(?=[^\n]{{0,{self.max_chars}}}\n)(?:{alternatives})|{_BLANK_OR_COMMENT})\n){_LINES}"
         )
