@@ -48,9 +48,10 @@ class Input:
     ``data`` is what :meth:`~InfluxDBWriteClient.write` takes, or with ``framed``
     an iterable of ``(number, entry)`` pairs that are already single entries, sent
     as they are (the caller framed and numbered them); an item may also be
-    ``(number, [entry, ...])``, entries numbered ``number`` on, batched in slices. ``name`` says where a line
-    came from in messages; its lines are numbered within it. ``frame`` maps a
-    frame's columns; ``field_types`` declares types of records and frames;
+    ``(number, [entry, ...])``, entries numbered ``number`` on, batched in
+    slices. ``name`` says where a line came from in messages; its lines are
+    numbered within it. ``frame`` maps a frame's columns; ``field_types``
+    declares types of records and frames;
     ``default_time`` (an integer in the write's precision) stamps the lines, records
     and frame rows that have no time.
     """
