@@ -29,6 +29,7 @@ pl = pytest.importorskip("polars")
 pa = pytest.importorskip("pyarrow")
 
 from influxdb_write.line_protocol import (  # noqa: E402
+    Decoder,
     FrameError,
     RecordError,
     RowError,
@@ -70,15 +71,18 @@ UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
 
 @st.composite
-def tables(draw: st.DrawFn) -> dict[str, Any]:
+def tables(draw: st.DrawFn, plain: bool = False) -> dict[str, Any]:
+    """A table of Python values; ``plain``: one measurement, and tag values that need
+    no record encoder, so that most slices are the kernels' alone."""
     rows = draw(st.integers(1, 12))
+    tag = st.sampled_from([None, "a", "b c", "d,e", "f=g", ""]) if plain else tag_value
     kinds = draw(st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=4))
     fields = {}
     for index, kind in enumerate(kinds):
         values = draw(st.lists(st.one_of(st.none(), KINDS[kind][0]), min_size=rows, max_size=rows))
         fields[f"f{index} {kind}"] = (kind, values)
     tags = {
-        key: draw(st.lists(tag_value, min_size=rows, max_size=rows))
+        key: draw(st.lists(tag, min_size=rows, max_size=rows))
         for key in draw(
             st.lists(st.sampled_from(["host", "b,key", "region", "zone=1"]), unique=True, max_size=3)
         )
@@ -105,7 +109,9 @@ def tables(draw: st.DrawFn) -> dict[str, Any]:
         # Some text columns dictionary-encoded (categoricals); some field types declared.
         "dictionary": draw(st.sets(st.sampled_from([*tags, *fields]))),
         "field_types": {k: v for k, v in declared.items() if draw(st.booleans())},
-        "measurements": draw(st.one_of(st.none(), st.lists(tag_value, min_size=rows, max_size=rows))),
+        "measurements": None
+        if plain
+        else draw(st.one_of(st.none(), st.lists(tag, min_size=rows, max_size=rows))),
     }
 
 
@@ -571,3 +577,204 @@ def test_a_period_column_as_time_column_is_the_periods_start() -> None:
         "m v=1.5 1709287200",
         "m v=2.5 1709290800",
     ]
+
+
+# ------------------------------------- the strict check reads a frame's columns, not its lines
+
+
+def _escaped_key(key: str) -> str:
+    return key.replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
+
+
+VALUES = {"float": "1.5", "int": "1i", "uint": "1u", "bool": "true", "string": '"s"'}
+
+
+@st.composite
+def neighbours(draw: st.DrawFn, keys: list[str]) -> str:
+    """Lines of measurement m giving some of ``keys`` a value of some type: another
+    input of the same write, whose field types a frame's may conflict with."""
+    lines = []
+    for key in draw(st.lists(st.sampled_from(keys), max_size=3)):
+        kind = draw(st.sampled_from(sorted(VALUES)))
+        lines.append(f"m,host=h {_escaped_key(key)}={VALUES[kind]} {draw(st.integers(0, 9))}")
+    return "\n".join(lines)
+
+
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(tables(), tables(plain=True)),
+    st.sampled_from(["v1", "v2", "v3"]),
+    st.sampled_from([None, 60, 120]),
+    st.data(),
+)
+def test_a_frame_checked_by_its_columns_gets_the_problems_its_lines_get(
+    table: dict[str, Any], api: str, max_entry_bytes: int | None, data: st.DataObject
+) -> None:
+    """Where a slice's lines are all the kernels' (no row went to the record encoder),
+    the strict check judges them by their columns (types, the longest line), not line
+    by line: every problem, its wording and the places later conflicts name are the
+    same as the line-by-line check's, inputs before and after the frame included."""
+    from unittest import mock
+
+    from influxdb_write.line_protocol import frames as frames_module
+    from influxdb_write.sources import FrameSource, TextSource
+
+    keys = [*table["fields"], *table["tags"]]  # a tag key as a field: a conflict on api="v3"
+    before, after = data.draw(neighbours(keys)), data.draw(neighbours(keys))
+    # The task's field types: those the frame is encoded with, or others.
+    declared = data.draw(
+        st.one_of(
+            st.none(),
+            st.just(table["field_types"]),
+            st.dictionaries(st.sampled_from(keys), st.sampled_from(sorted(VALUES)), max_size=2),
+        )
+    )
+    mapping = FrameMapping(
+        measurement="m" if table["measurements"] is None else None,
+        measurement_column=None if table["measurements"] is None else "name",
+        tag_columns=list(table["tags"]),
+        time_column="time" if table["times"] is not None else None,
+        field_types=table["field_types"],
+    )
+
+    def problems(frame: Any, fast: bool) -> list[str]:
+        decoder = Decoder(
+            precision=table["precision"],
+            api=api,
+            max_entry_bytes=max_entry_bytes,
+            fast=fast,
+            field_types=declared,
+        )
+        sources = [
+            TextSource("before", text=before),
+            FrameSource("frame", frame=frame, mapping=mapping, precision=table["precision"]),
+            TextSource("after", text=after),
+        ]
+        with mock.patch.object(frames_module, "SLICE_ROWS", 5):
+            return [str(problem) for source in sources for problem in source.check(decoder)]
+
+    for library, frame in frames_of(table).items():
+        assert problems(frame, fast=True) == problems(frame, fast=False), library
+
+
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(tables(), tables(plain=True)),
+    st.sampled_from([None, 0, -7, 1_700_000_000]),
+    st.sampled_from([None, 0, 5]),
+)
+def test_the_point_keys_of_a_slice_are_those_of_its_lines(
+    table: dict[str, Any], stamp: int | None, index_stamp: int | None
+) -> None:
+    """The point keys a slice gives from its columns are the keys the index finds in
+    its lines, row for row, with or without a default time (the frame's and the
+    index's: the same in a write, told apart here)."""
+    from influxdb_write.line_protocol.points import PointIndex
+
+    mapping = FrameMapping(
+        measurement="m" if table["measurements"] is None else None,
+        measurement_column=None if table["measurements"] is None else "name",
+        tag_columns=list(table["tags"]),
+        time_column="time" if table["times"] is not None else None,
+        field_types=table["field_types"],
+    )
+    for library, frame in frames_of(table).items():
+        slices = frame_slices(
+            frame, mapping, precision=table["precision"], slice_rows=5, default_time=stamp, point_keys=True
+        )
+        for part in slices:
+            keys = part.point_keys()
+            if keys is None:  # a row went to the record encoder
+                continue
+            from_columns: list[Any] = []
+            from_lines: list[Any] = []
+            PointIndex(stamp=index_stamp, hasher=recorder(from_columns)).add_keys(*keys)
+            PointIndex(stamp=index_stamp, hasher=recorder(from_lines)).add(part.texts())
+            assert from_columns == from_lines, library
+
+
+def recorder(keys: list[Any]) -> Any:
+    """A hasher that keeps the keys it is given."""
+
+    def record(key: Any) -> int:
+        keys.append(key)
+        return 0
+
+    return record
+
+
+def test_a_plain_frame_is_checked_without_reading_its_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted, not timed: a frame with times and no row for the record encoder is
+    checked, point keys included, without the decoder or the index reading a line."""
+    from influxdb_write.line_protocol import decoder as decoder_module
+    from influxdb_write.line_protocol.points import PointIndex
+    from influxdb_write.sources import FrameSource
+
+    calls: list[str] = []
+
+    def counted(name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return iter(())
+
+        return call
+
+    for name in ("check_lines", "check_entry"):
+        monkeypatch.setattr(decoder_module.Decoder, name, counted(name))
+    monkeypatch.setattr(PointIndex, "keys", counted("keys"))
+    frame = pd.DataFrame(
+        {
+            "host": ["a", "b", None] * 40_000,
+            "v": [1.5, None, 2.5] * 40_000,
+            "n": [1, 2, 3] * 40_000,
+            "time": pd.date_range("2024-01-01", periods=120_000, freq="s", tz="UTC"),
+        }
+    )
+    mapping = FrameMapping(measurement="m", tag_columns=["host"], time_column="time")
+    points = PointIndex()
+    source = FrameSource("frame", frame=frame, mapping=mapping)
+    assert list(source.check(Decoder(), points)) == []
+    assert calls == []
+    assert points.entries == 120_000
+    assert list(points.windows()) == []  # no point key repeats
+
+
+@pytest.mark.parametrize(
+    ("before", "options", "declared", "found"),
+    [
+        ("m,host=h region=1.5 1", {"api": "v3"}, None, "row 0: tag 'region' of measurement 'm' is a tag"),
+        ("", {}, {"v": "int"}, "row 0: field 'v' is a float here, but field_types declares it an integer"),
+        ("", {"api": "v1"}, None, "row 0: unsigned integer '7u' for field 'u'"),
+        ("", {"max_entry_bytes": 30}, None, "row 0: the line is 32 bytes, more than the 30 bytes"),
+        (
+            "m v=1i 1",
+            {},
+            None,
+            "row 0: field 'v' of measurement 'm' is a float here but an integer in before",
+        ),
+    ],
+)
+def test_what_columns_cannot_vouch_for_is_checked_line_by_line(
+    before: str, options: dict[str, Any], declared: dict[str, str] | None, found: str
+) -> None:
+    """Tags on api="v3", types declared for the task but not the frame, unsigned
+    integers on api="v1", lines too large and conflicts with another input: each
+    is found as the line-by-line check finds it."""
+    from influxdb_write.sources import FrameSource, TextSource
+
+    frame = pd.DataFrame(
+        {
+            "region": ["a", "b"],
+            "v": [1.5, 2.5],
+            "u": pa.array([7, 8], pa.uint64()).to_pandas(),
+            "time": pd.to_datetime([1, 2], unit="s", utc=True),
+        }
+    )
+    mapping = FrameMapping(measurement="m", tag_columns=["region"], time_column="time")
+    results = []
+    for fast in (True, False):
+        decoder = Decoder(fast=fast, field_types=declared, **options)
+        sources = [TextSource("before", text=before), FrameSource("frame", frame=frame, mapping=mapping)]
+        results.append([str(problem) for source in sources for problem in source.check(decoder)])
+    assert results[0] == results[1]
+    assert results[0] and results[0][0].startswith(f"frame, {found}"), results[0]

@@ -160,3 +160,165 @@ def test_compiled_fieldsets_agree_with_the_general_path(field_sets: list[dict[st
         assert outcome(fields) == outcome(MappingProxyType(fields))
     for fields in field_sets:  # and through functions compiled for earlier ones, of other types
         assert outcome(fields) == outcome(MappingProxyType(fields))
+
+
+# ------------------------------------------ the strict check trusts what the encoder wrote
+
+MIXED = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.sampled_from([2**63, Unsigned(3)]),  # beyond int64; unsigned: not compiled
+    st.floats(allow_infinity=False),  # NaN: refused by the encoder
+    st.sampled_from(["s", 'say "hi"', "x" * 70]),
+)
+TEXT_VALUES = {"float": "1.5", "int": "1i", "uint": "1u", "bool": "true", "string": '"s"'}
+
+
+PLAIN_KINDS = {
+    "float": st.floats(-1, 1),
+    "int": st.integers(-5, 5),
+    "bool": st.booleans(),
+    "string": st.sampled_from(["s", 'say "hi"']),
+}
+
+
+@st.composite
+def mixed_records(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Records over few measurements, tags and field keys, so that field types meet.
+    In some lists each key has one type (named in the key, so that the encoder's
+    compiled field sets take them), in others any value goes, None, NaN and
+    unsigned integers included (the encoder's general loop, or its refusals)."""
+    plain = draw(st.booleans())
+    result = []
+    for _ in range(draw(st.integers(1, 8))):
+        fields: dict[str, Any] = {}
+        for key in draw(st.lists(st.sampled_from(["a", "b", "c d"]), min_size=1, max_size=3, unique=True)):
+            if plain:
+                kind = draw(st.sampled_from(sorted(PLAIN_KINDS)))
+                fields[f"{key} {kind}"] = draw(PLAIN_KINDS[kind])
+            else:
+                fields[key] = draw(MIXED)
+        record: dict[str, Any] = {
+            "measurement": draw(st.sampled_from(["m", "n"])),
+            "tags": draw(st.dictionaries(st.sampled_from(["host", "a"]), st.sampled_from(["h", "", None]))),
+            "fields": fields,
+        }
+        if draw(st.booleans()):
+            record["time"] = draw(st.integers(-3, 3))
+        result.append(record)
+    return result
+
+
+def neighbour_lines(draw: st.DrawFn, batch: list[dict[str, Any]]) -> str:
+    """Lines of another input giving the records' field keys (and a tag key) values
+    of any type."""
+    keys = sorted({key.replace(" ", "\\ ") for record in batch for key in record["fields"]} | {"host"})
+    lines = []
+    for _ in range(draw(st.integers(0, 2))):
+        value = TEXT_VALUES[draw(st.sampled_from(sorted(TEXT_VALUES)))]
+        lines.append(f"{draw(st.sampled_from(['m', 'n']))} {draw(st.sampled_from(keys))}={value}")
+    return "\n".join(lines)
+
+
+@settings(max_examples=examples(500), deadline=None)
+@given(
+    mixed_records(),
+    st.sampled_from(["v1", "v2", "v3"]),
+    st.sampled_from([None, 24]),
+    st.one_of(st.none(), st.dictionaries(st.sampled_from(["a", "b"]), st.sampled_from(sorted(TEXT_VALUES)))),
+    st.sampled_from([None, 7]),
+    st.data(),
+)
+def test_records_checked_by_what_the_encoder_wrote_get_the_problems_their_lines_get(
+    batch: list[dict[str, Any]],
+    api: str,
+    max_entry_bytes: int | None,
+    declared: dict[str, str] | None,
+    default_time: int | None,
+    data: st.DataObject,
+) -> None:
+    """Where every record of a chunk went through a compiled field set (types known),
+    the strict check trusts the encoder's lines and checks only what spans them:
+    the problems, their wording, the lines kept for sending and the places later
+    conflicts name are those of the line-by-line check, other inputs included."""
+    from unittest import mock
+
+    from influxdb_write import sources as sources_module
+    from influxdb_write.line_protocol import Decoder
+    from influxdb_write.sources import RecordsSource, TextSource
+
+    before = data.draw(st.composite(neighbour_lines)(batch))
+    after = data.draw(st.composite(neighbour_lines)(batch))
+
+    def checked(fast: bool) -> tuple[list[str], Any]:
+        decoder = Decoder(api=api, max_entry_bytes=max_entry_bytes, fast=fast, field_types=declared)
+        records = RecordsSource("records", records=batch, field_types=declared, default_time=default_time)
+        inputs = [TextSource("before", text=before), records, TextSource("after", text=after)]
+        with mock.patch.object(sources_module, "CHECK_CHUNK", 3):
+            return [str(p) for source in inputs for p in source.check(decoder)], records.checked
+
+    assert checked(fast=True) == checked(fast=False)
+
+
+@settings(max_examples=examples(500), deadline=None)
+@given(mixed_records(), st.sampled_from([None, 0, 7]), st.sampled_from([None, 0, 5]))
+def test_the_point_keys_the_encoder_gives_are_those_of_its_lines(
+    batch: list[dict[str, Any]], default_time: int | None, stamp: int | None
+) -> None:
+    from influxdb_write.line_protocol.encoder import Written
+    from influxdb_write.line_protocol.points import PointIndex
+
+    written = Written()
+    try:
+        lines = list(encode_records(batch, default_time=default_time, written=written))
+    except RecordError:
+        return
+    parts = written.take(1)
+    assert len(parts.series) == len(lines)
+    from_parts: list[Any] = []
+    from_lines: list[Any] = []
+    PointIndex(stamp=stamp, hasher=_recorder(from_parts)).add_keys(parts.series, parts.times)
+    PointIndex(stamp=stamp, hasher=_recorder(from_lines)).add(lines)
+    assert from_parts == from_lines
+
+
+def _recorder(keys: list[Any]) -> Any:
+    def record(key: Any) -> int:
+        keys.append(key)
+        return 0
+
+    return record
+
+
+def test_plain_records_are_checked_without_reading_their_lines(monkeypatch: Any) -> None:
+    """Counted, not timed: records whose field sets the encoder compiled are checked,
+    point keys included, without the decoder or the index reading a line again, and
+    their lines are kept for sending."""
+    from influxdb_write.line_protocol import Decoder
+    from influxdb_write.line_protocol import decoder as decoder_module
+    from influxdb_write.line_protocol.points import PointIndex
+    from influxdb_write.sources import RecordsSource
+
+    calls: list[str] = []
+
+    def counted(name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return iter(())
+
+        return call
+
+    for name in ("check_lines", "check_entry"):
+        monkeypatch.setattr(decoder_module.Decoder, name, counted(name))
+    monkeypatch.setattr(PointIndex, "keys", counted("keys"))
+    batch = [
+        {"measurement": "m", "tags": {"host": f"h{i % 7}"}, "fields": {"v": i / 2, "n": i}, "time": i}
+        for i in range(25_000)
+    ]
+    points = PointIndex()
+    source = RecordsSource("records", records=batch)
+    assert list(source.check(Decoder(), points)) == []
+    assert calls == []
+    assert points.entries == 25_000
+    assert source.checked is not None and source.checked[1][:1] == ["m,host=h0 v=0.0,n=0i 0"]

@@ -43,6 +43,7 @@ from .line_protocol import (
     encode_records,
     is_frame,
 )
+from .line_protocol.encoder import Written, WrittenLines
 
 if TYPE_CHECKING:
     from .line_protocol.decoder import Seen
@@ -231,17 +232,38 @@ class RecordsSource(Source):
         are encoded by one encoder and their lines checked a chunk at a time, and
         indexed in ``points``."""
         kept: tuple[list[int], list[str]] | None = ([], [])
-        encoded = self._encoded()
+        written = Written()
+        encoded = self._encoded(written)
         while chunk := list(itertools.islice(encoded, CHECK_CHUNK)):
-            refused = [Problem(self.name, n, error) for n, _, error in chunk if error is not None]
-            good = [(n, line) for n, line, error in chunk if error is None]
-            numbers, lines = [n for n, _ in good], [line for _, line in good]
+            numbers, lines, errors = map(list, zip(*chunk, strict=True))
+            parts: WrittenLines | None = written.take(numbers[0])
+            refused = []
+            if any(errors):
+                refused = [Problem(self.name, n, error) for n, _, error in chunk if error is not None]
+                numbers, lines = [n for n, _, e in chunk if e is None], [x for _, x, e in chunk if e is None]
+                parts = None  # not one part per line
             if points is not None:
-                points.add(lines)
-            found = [
-                Problem(self.name, n, f"record {n}: {message}")
-                for n, message in decoder.check_lines(lines, numbers, source=self.name, unit=self.unit)
-            ]
+                if parts is not None:
+                    points.add_keys(parts.series, parts.times)
+                else:
+                    points.add(lines)
+            if (
+                parts is not None
+                and parts.fields is not None
+                and decoder.check_columns(
+                    parts.fields,
+                    tagged=parts.tagged,
+                    longest=_longest(lines),
+                    source=self.name,
+                    unit=self.unit,
+                )
+            ):
+                found = []  # the encoder's lines, of known field types: none can fail a check
+            else:
+                found = [
+                    Problem(self.name, n, f"record {n}: {message}")
+                    for n, message in decoder.check_lines(lines, numbers, source=self.name, unit=self.unit)
+                ]
             if refused or found:
                 kept = None
                 yield from heapq.merge(refused, found, key=_number)
@@ -284,10 +306,10 @@ class RecordsSource(Source):
                 problem = Problem(self.name, number, str(error))
                 raise InvalidInputError(f"{problem}; this record cannot be sent")
 
-    def _encoded(self) -> Iterator[tuple[int, str, str | None]]:
+    def _encoded(self, written: Written | None = None) -> Iterator[tuple[int, str, str | None]]:
         """``(number, line, None)`` for each record, or ``(number, "", problem)`` where it
         cannot be encoded; one encoder runs through the records, and starts again
-        after a record it refuses."""
+        after a record it refuses. ``written`` is told the parts of each line."""
         remaining, refused = iter(self.records), self.refused  # the encoder takes one at a time
         start = 0
         while True:
@@ -296,6 +318,7 @@ class RecordsSource(Source):
                 precision=self.precision,
                 field_types=self.field_types,
                 default_time=self.default_time,
+                written=written,
             )
             number = start
             try:
@@ -334,7 +357,7 @@ class FrameSource(Source):
         if type(self.frame).__name__ == "LazyFrame":  # read several times: collected once
             self.frame = self.frame.collect()
 
-    def _slices(self) -> Generator[Any, None, None]:
+    def _slices(self, point_keys: bool = False) -> Generator[Any, None, None]:
         """The frame's slices (:class:`~influxdb_write.line_protocol.FrameLines` parts),
         counting rows without fields; the encoding threads end with the read."""
         from .line_protocol.frames import RowsWithoutFields, frame_slices
@@ -342,7 +365,11 @@ class FrameSource(Source):
         self.without_fields = RowsWithoutFields()
         try:
             slices = frame_slices(
-                self.frame, self.column_mapping(), precision=self.precision, default_time=self.default_time
+                self.frame,
+                self.column_mapping(),
+                precision=self.precision,
+                default_time=self.default_time,
+                point_keys=point_keys,
             )
         except FrameError as exc:
             raise InvalidInputError(f"{self.name}: {exc}; nothing was written") from None
@@ -355,7 +382,7 @@ class FrameSource(Source):
         """Every problem of the rows, in order, a slice at a time: rows the encoder
         refused, then the written lines checked in runs (:meth:`Decoder.check_lines`),
         and indexed in ``points``."""
-        with contextlib.closing(self._slices()) as slices:
+        with contextlib.closing(self._slices(point_keys=points is not None)) as slices:
             yield from self._problems(slices, decoder, points)
 
     def _written(self, part: Any) -> tuple[list[str], Any]:
@@ -382,11 +409,24 @@ class FrameSource(Source):
         for part in slices:
             texts, rows = self._written(part)
             if points is not None:
-                points.add(texts)
+                keys = part.point_keys()
+                if keys is not None:
+                    points.add_keys(*keys)
+                else:
+                    points.add(texts)
             refused = [
                 Problem(self.name, row, f"row {row}: {error.part}: {error.problem}")
                 for row, error in sorted(part.problems.items())
             ]
+            columns = part.columns
+            if columns is not None and decoder.check_columns(
+                columns.fields,
+                tagged=columns.tagged,
+                longest=columns.longest,
+                source=self.name,
+                unit=self.unit,
+            ):
+                continue  # no row refused, and no line can fail a check
             found = [
                 Problem(self.name, row, f"row {row}: {message}")
                 for row, message in decoder.check_lines(texts, rows, source=self.name, unit=self.unit)
@@ -431,6 +471,12 @@ class FrameSource(Source):
 
     def is_empty(self) -> bool:
         return len(self.frame) == 0  # rows: pandas, polars and pyarrow alike
+
+
+def _longest(lines: list[str]) -> int:
+    """The size of the longest line in bytes, or more."""
+    longest = max(map(len, lines), default=0)
+    return longest if all(map(str.isascii, lines)) else 4 * longest
 
 
 def _number(problem: Problem) -> int:

@@ -30,7 +30,7 @@ from .escaping import shown
 from .fast_path import CLOSED_RUN, Shapes, all_end_in_time, closes_on_its_line, lines_are_entries, plain_line
 from .field_types import DECLARED_KINDS, TAG, FieldTypes, kind_of
 from .grammar import NeedMoreText, Parsed, Rules, SyntaxProblem, parse_entry, rules_for
-from .limits import DEFAULT_MAX_ENTRY_BYTES, MAX_ENTRY_BYTES_BY_API
+from .limits import DEFAULT_MAX_ENTRY_BYTES, KEY_SEPARATOR_BYTES, MAX_ENTRY_BYTES_BY_API, MAX_KEY_BYTES
 from .precision import MAX_NANOSECONDS, MIN_NANOSECONDS
 from .streams import BadLine, read_blocks
 
@@ -150,6 +150,37 @@ class Decoder:
             return "not exactly one entry of line protocol"
         problem = _after_parse(self, parsed, text, 0, source_id, number, learn=self.fast)
         return None if problem is None else problem[1]
+
+    def check_columns(
+        self,
+        fields: Sequence[tuple[str, str, str, int]],
+        *,
+        tagged: bool,
+        longest: int,
+        source: str,
+        unit: str,
+    ) -> bool:
+        """Whether lines an encoder wrote pass every check unread.
+
+        ``fields`` gives each measurement and field key of the lines with its one
+        kind (``"a float"``) and the number of the first line holding it;
+        ``tagged``: some line may have a tag; ``longest``: the longest line, in
+        bytes (or more). An encoder's lines are well formed and within the rules of
+        names, values and times, so what is left spans lines: their size and their
+        field types. When they pass, the field types are remembered as
+        :meth:`check_lines` would remember them. False (nothing remembered) where a
+        line might fail, or a rule needs each line (tags on ``api="v3"``): check
+        them with :meth:`check_lines`.
+        """
+        if not (self.check and self.fast) or (tagged and self.rules.api == "v3"):
+            return False
+        if longest > min(self.max_entry_bytes, MAX_KEY_BYTES - KEY_SEPARATOR_BYTES):
+            return False  # too large, or a series key might be
+        if self.rules.api == "v1" and any(kind == DECLARED_KINDS["uint"] for _, _, kind, _ in fields):
+            return False
+        if any(self.declared.get(key, kind) != kind for _, key, kind, _ in fields):
+            return False
+        return self.types.remember(fields, self.types.source(source, unit))
 
     def check_lines(
         self, texts: Sequence[str], numbers: Sequence[int], *, source: str, unit: str

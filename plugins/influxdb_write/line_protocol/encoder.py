@@ -16,11 +16,12 @@ import datetime as _dt
 import decimal
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from .declared_types import DeclaredTypeError, check_field_types, declare, exact_float, numpy_float
 from .errors import RecordError
 from .escaping import STRING_TABLE, escape_key, escape_measurement, quote_string, shown
+from .field_types import kind_of_type
 from .precision import check_precision, datetime_to_timestamp, time_range, time_string_to_timestamp
 from .values import INT64_MAX, INT64_MIN, Unsigned
 
@@ -287,7 +288,68 @@ def _compile_fieldset(keys: list[str], kinds: list[type]) -> FieldsEncoder:
     )
     exec(source, scope)
     encoder: FieldsEncoder = scope["encode"]
+    _compiled_kinds[encoder] = [(key, kind_of_type(kind)) for key, kind in zip(keys, kinds, strict=True)]
     return encoder
+
+
+# The field keys and types of each compiled field set, for :class:`Written`.
+_compiled_kinds: dict[FieldsEncoder, list[tuple[str, str]]] = {}
+
+
+class Written:
+    """What an encoder wrote, for checks that need not read its lines again: the
+    series key as written and the time of every line, and which measurements and
+    compiled field sets (of known field types) the lines have. Pass it to
+    :func:`encode_records`; :meth:`take` gives what the lines since the last take
+    hold."""
+
+    __slots__ = ("first", "general", "series", "times")
+
+    def __init__(self) -> None:
+        self._clear()
+
+    def _clear(self) -> None:
+        self.first: dict[tuple[str, bool, FieldsEncoder], int] = {}
+        self.general = False  # a line whose field types are not known without reading it
+        self.series: list[str] = []
+        self.times: list[int | None] = []
+
+    def add(self, name: Any, tags: Any, fieldset: FieldsEncoder | None, head: str, time: int | None) -> None:
+        if fieldset is None or type(name) is not str:
+            self.general = True
+        else:
+            shape = (name, bool(tags), fieldset)
+            if shape not in self.first:
+                self.first[shape] = len(self.series)
+        self.series.append(head)
+        self.times.append(time)
+
+    def take(self, first_number: int) -> WrittenLines:
+        """What the lines since the last take hold, numbered from ``first_number``."""
+        fields = None
+        if not self.general:
+            fields = [
+                (name, key, kind, first_number + position)
+                for (name, _, fieldset), position in self.first.items()
+                for key, kind in _compiled_kinds[fieldset]
+            ]
+        times = ["" if time is None else str(time) for time in self.times]
+        taken = WrittenLines(fields, any(tagged for _, tagged, _ in self.first), self.series, times)
+        self._clear()
+        return taken
+
+
+class WrittenLines(NamedTuple):
+    """The lines an encoder wrote since a take: ``fields`` as
+    :meth:`.Decoder.check_columns` takes them (None: some field types are not
+    known), whether some line may have tags, and each line's series key as
+    written and time as text ("" for none), as :meth:`.PointIndex.add_keys` takes
+    them."""
+
+    fields: list[tuple[str, str, str, int]] | None
+    tagged: bool
+    series: list[str]
+    times: list[str]
 
 
 def _encode_all(
@@ -296,6 +358,7 @@ def _encode_all(
     naive_tz: _dt.tzinfo | None,
     declared: Mapping[str, str] | None = None,
     default_time: int | None = None,
+    written: Written | None = None,
 ) -> Iterator[str]:
     # One loop with everything inline: this is the hot path of every write.
     low, high = time_range(precision)
@@ -331,10 +394,12 @@ def _encode_all(
                 except DeclaredTypeError as exc:
                     key = exc.key
                     raise ValueError(str(exc)) from None
-            text = None
+            text = fieldset = None
             if type(fields) is dict:
-                text = (fieldsets_get(tuple(fields)) or _new_fieldset(fields))(fields)
+                fieldset = fieldsets_get(tuple(fields)) or _new_fieldset(fields)
+                text = fieldset(fields)
             if text is None:
+                fieldset = None
                 body: list[str] = []
                 append = body.append
                 other_keys = False
@@ -371,12 +436,14 @@ def _encode_all(
                 text = ",".join(body)
             timestamp = get("time")
             if timestamp is None:
-                yield f"{head} {text}" if default_time is None else f"{head} {text} {default_time}"
-                continue
-            part = "time"
-            if type(timestamp) is not int or not low <= timestamp <= high:
-                timestamp = _time_value(timestamp, precision, low, high, naive_tz)
-            yield f"{head} {text} {timestamp}"
+                timestamp = default_time
+            else:
+                part = "time"
+                if type(timestamp) is not int or not low <= timestamp <= high:
+                    timestamp = _time_value(timestamp, precision, low, high, naive_tz)
+            if written is not None:
+                written.add(name, tags, fieldset, head, timestamp)
+            yield f"{head} {text}" if timestamp is None else f"{head} {text} {timestamp}"
         except _Bad as exc:
             raise RecordError(index, exc.part, str(exc)) from None
         except ValueError as exc:
@@ -433,6 +500,7 @@ def encode_records(
     naive_tz: _dt.tzinfo | None = None,
     field_types: Mapping[str, str] | None = None,
     default_time: int | None = None,
+    written: Written | None = None,
 ) -> Iterator[str]:
     """Encode records lazily, one line each, in order.
 
@@ -440,11 +508,12 @@ def encode_records(
     as it is reached, and the :class:`RecordError` names its index in ``records``.
     A record without a time gets ``default_time`` (an integer in ``precision``),
     or none; stamping here, where the record's time is known, spares the caller
-    from parsing the line again to find out.
+    from parsing the line again to find out. ``written`` is told the parts of
+    every line as it is written (see :class:`Written`).
     """
     check_precision(precision)
     if default_time is not None:
         low, high = time_range(precision)
         if type(default_time) is not int or not low <= default_time <= high:
             raise ValueError(f"default_time {default_time!r} is not a timestamp in {precision}")
-    return _encode_all(records, precision, naive_tz, check_field_types(field_types), default_time)
+    return _encode_all(records, precision, naive_tz, check_field_types(field_types), default_time, written)

@@ -11,7 +11,7 @@ says so.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .escaping import shown
@@ -42,6 +42,11 @@ TAG = "a tag"  # InfluxDB 3 keeps a table's tags and fields in one set of column
 def kind_of(value: Any) -> str:
     """The InfluxDB type of a parsed field value, as words."""
     return _KINDS[type(value)]
+
+
+def kind_of_type(kind: type) -> str:
+    """The InfluxDB type of the values of a Python type, as words."""
+    return _KINDS[kind]
 
 
 class FieldTypes:
@@ -91,16 +96,43 @@ class FieldTypes:
                 )
         for key, kind in kinds.items():
             pair = (measurement, key)
-            if pair not in seen:
-                if len(seen) >= self.limit:
-                    if not self.notes:
-                        self.notes.append(
-                            f"field types were tracked for the first {self.limit} measurement/field pairs "
-                            "only; type conflicts among later pairs are left to the server"
-                        )
-                    break
-                seen[pair] = (kind, source, number)
+            if pair not in seen and not self._add(pair, (kind, source, number)):
+                break
         return None
+
+    def remember(self, fields: Sequence[tuple[str, str, str, int]], source: int) -> bool:
+        """Entries whose fields each have one type, given as ``(measurement, field key,
+        kind, number of the first entry with it)``: False if a kind conflicts with
+        an earlier one or another of these (then nothing is remembered); else the
+        new pairs are remembered as :meth:`check` would have remembered them entry by
+        entry, and True."""
+        seen = self._seen
+        kinds: dict[tuple[str, str], str] = {}
+        for measurement, key, kind, _ in fields:
+            pair = (measurement, key)
+            first = seen.get(pair)
+            if kinds.setdefault(pair, kind) != kind or (first is not None and first[0] != kind):
+                return False
+        for number, _, measurement, key, kind in sorted(
+            (number, index, measurement, key, kind)
+            for index, (measurement, key, kind, number) in enumerate(fields)
+        ):
+            pair = (measurement, key)
+            if pair not in seen and not self._add(pair, (kind, source, number)):
+                break
+        return True
+
+    def _add(self, pair: tuple[str, str], first: tuple[str, int, int]) -> bool:
+        """Remember a pair's first type and place; False once the limit is reached."""
+        if len(self._seen) >= self.limit:
+            if not self.notes:
+                self.notes.append(
+                    f"field types were tracked for the first {self.limit} measurement/field pairs "
+                    "only; type conflicts among later pairs are left to the server"
+                )
+            return False
+        self._seen[pair] = first
+        return True
 
     def _place(self, source: int, number: int, here: int) -> str:
         name, unit = self._sources[source] if source < len(self._sources) else ("", "line")

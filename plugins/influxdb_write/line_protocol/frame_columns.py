@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import FrameError
+from .field_types import DECLARED_KINDS
 from .limits import MAX_NAME_BYTES, MAX_STRING_BYTES
 from .precision import NANOSECONDS, time_range
 from .values import INT64_MAX, Unsigned
@@ -147,6 +148,22 @@ def field_text(array: pa.Array, declared: str | None) -> tuple[Parts, pa.Array]:
         return [text], _or(suspect, bad)
     parts, bad = _strings(array)
     return parts, _or(suspect, bad)
+
+
+def _kind(kind: pa.DataType, declared: str | None) -> str | None:
+    """The type of a field column's values as written (words, as the decoder names
+    them); None where it writes no value the kernels make (nulls, decimals)."""
+    if declared is not None:
+        return DECLARED_KINDS[declared]
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if pa.types.is_floating(kind):
+        return DECLARED_KINDS["float"]
+    if pa.types.is_boolean(kind):
+        return DECLARED_KINDS["bool"]
+    if pa.types.is_integer(kind):
+        return DECLARED_KINDS["uint" if pa.types.is_unsigned_integer(kind) else "int"]
+    return DECLARED_KINDS["string"] if is_text(kind) else None
 
 
 def _joined(encoded: tuple[Parts, pa.Array]) -> tuple[pa.Array, pa.Array]:
@@ -325,7 +342,7 @@ def slice_lines(start: int, columns: dict[Any, Any], plan: Any, fallback: Any) -
     one pass, then ``fallback`` (the record encoder) for the suspect rows. Returns
     a ``frames.Slice``."""
     from .errors import RowError
-    from .frames import Slice
+    from .frames import Columns, Keys, Slice, key_text
 
     length = len(next(iter(columns.values())))
     suspect = _no_rows(length)
@@ -357,15 +374,21 @@ def slice_lines(start: int, columns: dict[Any, Any], plan: Any, fallback: Any) -
     fields: Parts = []
     complete = False  # some field column has a value in every row
     present = None  # rows with a value in some field column with missing values
+    kinds: list[tuple[str, str, str, int]] = []  # (measurement, key, kind, first row with a value)
     for column, prefix, declared in plan.fields:
         parts = kernel(field_text, column, "field column", declared)
+        kind = _kind(arrays[column].type, declared)
         if not any(isinstance(p, pa.Array) and p.null_count for p in parts):
             fields += [prefix if fields else prefix[1:], *parts]
             complete = True
+            first = 0 if length else -1
         else:
             fields.append(join(prefix, *parts))
             valid = pc.is_valid(fields[-1])
             present = valid if present is None else pc.or_(present, valid)
+            first = pc.index(valid, True).as_py()
+        if kind is not None and first >= 0:
+            kinds.append((plan.raw_measurement, key_text(column), kind, start + first))
     if isinstance(
         fields[0], pa.Array
     ):  # the first field may be missing: drop the comma before the first present
@@ -388,6 +411,19 @@ def slice_lines(start: int, columns: dict[Any, Any], plan: Any, fallback: Any) -
     if pc.any(skipped).as_py():
         lines_array = pc.if_else(skipped, pa.scalar(None, pa.large_string()), lines_array)
     result = Slice(start, lines_array)
+    if not pc.any(suspect).as_py():  # the kernels wrote every line
+        if plan.measurement is not None:
+            longest = pc.max(pc.binary_length(lines_array)).as_py() or 0
+            result.columns = Columns(kinds, bool(plan.tags), longest)
+        if plan.point_keys:
+            series = join(*line[: 1 + len(plan.tags)], null_handling="replace")
+            if isinstance(series, pa.Scalar):  # one series key for every row
+                series = pa.repeat(series, length)
+            default = "" if plan.default_time is None else str(plan.default_time)
+            when: Any = default
+            if times is not None:
+                when = pc.fill_null(text, default) if times.null_count else text
+            result.keys = Keys(pc.dictionary_encode(series), when)
     if empty is not None:
         result.empty = [start + i for i in pc.indices_nonzero(pc.and_(empty, pc.invert(suspect))).to_pylist()]
     rows = pc.indices_nonzero(suspect).to_pylist()

@@ -27,7 +27,7 @@ import itertools
 import os
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .declared_types import check_field_types
 from .encoder import encode_records
@@ -117,12 +117,14 @@ class _Plan:
     precision: str
     naive_tz: _dt.tzinfo | None
     default_time: int | None = None  # for rows without a time, in ``precision``
+    point_keys: bool = False  # give each slice its rows' point keys (Slice.keys)
 
 
 INDEX = "<the frame's index>"  # the time column when the time is a pandas DatetimeIndex or PeriodIndex
 
 
-def _key_text(column: Any) -> str:
+def key_text(column: Any) -> str:
+    """The tag or field key a column is written as: its name, an integer's digits."""
     if isinstance(column, str):
         return column
     if isinstance(column, int) and not isinstance(column, bool):
@@ -176,7 +178,7 @@ def _plan(
     if len(set(tags)) != len(tags) or len(set(fields)) != len(fields):
         raise FrameError("a column is named twice in tag_columns or field_columns")
     declared = check_field_types(mapping.field_types)
-    field_keys = {_key_text(c) for c in fields}
+    field_keys = {key_text(c) for c in fields}
     unknown = sorted(set(declared) - field_keys)
     if unknown:
         raise FrameError(f"field_types names {', '.join(map(repr, unknown))}, which is not a field column")
@@ -186,8 +188,8 @@ def _plan(
         measurement=measurement,
         raw_measurement=mapping.measurement,
         measurement_column=mapping.measurement_column,
-        tags=sorted(zip(tags, tag_prefixes, strict=True), key=lambda t: _key_text(t[0])),
-        fields=[(c, p, declared.get(_key_text(c))) for c, p in zip(fields, field_prefixes, strict=True)],
+        tags=sorted(zip(tags, tag_prefixes, strict=True), key=lambda t: key_text(t[0])),
+        fields=[(c, p, declared.get(key_text(c))) for c, p in zip(fields, field_prefixes, strict=True)],
         time=time,
         declared=declared,
         precision=precision,
@@ -208,7 +210,7 @@ def _one_key_each(columns: list[Any], role: str) -> list[str]:
         if prefix in seen:
             raise FrameError(
                 f"{role} columns {seen[prefix]!r} and {column!r} are both written as the {role} key "
-                f"{shown(_key_text(column))}, and InfluxDB would keep only one of them; rename one "
+                f"{shown(key_text(column))}, and InfluxDB would keep only one of them; rename one "
                 "of the columns"
             )
         seen[prefix] = column
@@ -219,7 +221,7 @@ def _one_key_each(columns: list[Any], role: str) -> list[str]:
 def _prefix(column: Any, what: str) -> str:
     from .encoder import RESERVED_TAG_KEYS
 
-    key = _key_text(column)
+    key = key_text(column)
     if (what == "tag key" and key in RESERVED_TAG_KEYS) or (what == "field key" and key == "time"):
         raise FrameError(f"{what} {key!r} (column {column!r}) is reserved by InfluxDB; rename the column")
     try:
@@ -228,16 +230,55 @@ def _prefix(column: Any, what: str) -> str:
         raise FrameError(f"column {column!r}: {exc}") from None
 
 
+class Columns(NamedTuple):
+    """What the lines of a slice hold, when the kernels wrote every row (none went to
+    the record encoder) and one measurement names them all: each field key with the
+    measurement, the type of its values and the first row holding one, whether tags
+    are written, and the longest line in bytes. Enough for
+    :meth:`.Decoder.check_columns`."""
+
+    fields: list[tuple[str, str, str, int]]
+    tagged: bool
+    longest: int
+
+
+class Keys(NamedTuple):
+    """The point key of every row of a slice whose lines the kernels wrote: its series
+    key as written (measurement and tags; dictionary-encoded) and its time as text
+    ("" for none), an array, or one text for every row."""
+
+    series: Any
+    times: Any
+
+
 @dataclass
 class Slice:
     """The lines of the rows from row ``start`` on: ``lines`` is a pyarrow string
     array with one entry per row, null where the row is not written (no field value
-    left, listed in ``empty``; or refused, its :class:`RowError` in ``problems``)."""
+    left, listed in ``empty``; or refused, its :class:`RowError` in ``problems``).
+    ``columns`` describes the lines, where it can (see :class:`Columns`)."""
 
     start: int
     lines: Any
     problems: dict[int, RowError] = field(default_factory=dict)
     empty: list[int] = field(default_factory=list)
+    columns: Columns | None = None
+    keys: Keys | None = None  # when asked for (``point_keys``)
+
+    def point_keys(self) -> tuple[list[str], list[str] | str] | None:
+        """The point keys of the written rows, for :meth:`.PointIndex.add_keys`: each
+        row's series key as written and its time as text (or one for all); None
+        where :attr:`keys` is not there."""
+        if self.keys is None:
+            return None
+        series, times = self.keys
+        if self.lines.null_count:
+            written = self.lines.is_valid()
+            series = series.filter(written)
+            times = times if isinstance(times, str) else times.filter(written)
+        distinct = series.dictionary.to_pylist()
+        times = times if isinstance(times, str) else times.to_pylist()
+        return list(map(distinct.__getitem__, series.indices.to_pylist())), times
 
     def texts(self, stop: int | None = None) -> list[str]:
         """The written lines of the rows before row ``stop`` (default: all), as strs."""
@@ -342,12 +383,15 @@ def frame_slices(
     *,
     precision: str = "ns",
     naive_tz: _dt.tzinfo | None = None,
-    slice_rows: int = SLICE_ROWS,
+    slice_rows: int | None = None,
     default_time: int | None = None,
+    point_keys: bool = False,
 ) -> Generator[Slice, None, None]:
-    """The frame's rows as :class:`Slice` objects of ``slice_rows`` rows, refused rows
-    reported in each slice rather than raised; the mapping is checked at once. A row
-    without a time gets ``default_time`` (an integer in ``precision``), if given."""
+    """The frame's rows as :class:`Slice` objects of ``slice_rows`` rows (default
+    :data:`SLICE_ROWS`), refused rows reported in each slice rather than raised; the
+    mapping is checked at once. A row without a time gets ``default_time`` (an
+    integer in ``precision``), if given. With ``point_keys``, slices carry their
+    rows' point keys (:attr:`Slice.keys`)."""
     check_precision(precision)
     if not is_frame(frame):
         raise FrameError(f"{type(frame).__name__} is not a pandas, polars or pyarrow frame")
@@ -358,7 +402,8 @@ def frame_slices(
     if plan.time in source.periods and naive_tz is None:
         raise FrameError(_NAIVE_PERIODS.format(where=_time_name(plan.time)))
     plan.default_time = default_time
-    return _slices(source, plan, slice_rows)
+    plan.point_keys = point_keys
+    return _slices(source, plan, slice_rows or SLICE_ROWS)
 
 
 # Periods have no timezone: their start times are naive wall-clock times, so the
@@ -403,14 +448,14 @@ def _slices(source: Any, plan: _Plan, slice_rows: int) -> Generator[Slice, None,
 def _fallback(plan: _Plan, row: int, values: Mapping[Any, Any], time: Any) -> str | None:
     """One row through the record encoder: its line, or None when it has no field
     value; a :class:`RowError` if it cannot be written."""
-    fields = {_key_text(c): values[c] for c, _, _ in plan.fields}
+    fields = {key_text(c): values[c] for c, _, _ in plan.fields}
     if all(value is None for value in fields.values()):
         return None
     record = {
         "measurement": plan.raw_measurement
         if plan.measurement_column is None
         else values[plan.measurement_column],
-        "tags": {_key_text(c): values[c] for c, _ in plan.tags},
+        "tags": {key_text(c): values[c] for c, _ in plan.tags},
         "fields": fields,
         "time": time,
     }

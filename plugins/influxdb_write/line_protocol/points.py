@@ -236,7 +236,24 @@ class PointIndex:
 
     def add(self, texts: Sequence[str]) -> None:
         """Index a run of entries (one entry per text, without its newline)."""
-        hashes = array("q", self.hashes(texts))
+        self._store(array("q", self.hashes(texts)))
+
+    def add_keys(self, series: Sequence[str], times: Sequence[str] | str) -> None:
+        """Index a run of entries given by the parts an encoder wrote: each entry's
+        series key as written (measurement and tags, escaped; an encoder gives
+        repeated keys as one object, hashed once) and time as text ("" for none),
+        or one time for all. The keys are those :meth:`keys` finds in the lines."""
+        cache = self._series
+        canonical = {key: cache[key] if key in cache else _canonical(key) for key in dict.fromkeys(series)}
+        keys = list(map(canonical.__getitem__, series))
+        stamp = self._stamp_text
+        if isinstance(times, str):
+            times = [times or stamp] * len(keys)
+        elif stamp:
+            times = [time or stamp for time in times]
+        self._store(array("q", map(self.hasher, zip(keys, times, strict=True))))
+
+    def _store(self, hashes: array[int]) -> None:
         self.entries += len(hashes)
         self._held += len(hashes)
         if self._flat is not None:
