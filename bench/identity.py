@@ -4,9 +4,11 @@ Usage (from the repository root, after ``make test`` created .venv):
 
     .venv/bin/python bench/identity.py [--rows 300000] [--file-records 0] [--repeat 3]
 
-- ``--rows``: the frame of ``bench/frames.py`` (3 tags, 6 fields, a time column) and its
-  line protocol as one text, checked as the operator's strict validation checks them
-  (``sources.check_all``), with and without the point index; CPU seconds, medians.
+- ``--rows``: the frame of ``bench/frames.py`` (3 tags, 6 fields, a time column), as
+  many record dicts of ``bench/encode.py``, and the frame's line protocol as one text,
+  checked as the operator's strict validation checks them (``sources.check_all``, which
+  encodes the frame and the records), with and without the point index; CPU seconds,
+  medians.
 - ``--file-records``: a line protocol file of that many records of ``bench/write.py``
   (5,300,000 make the 1 GB file of the README), checked by path with and without the
   index, each in a child process: seconds and peak resident size (``VmHWM``).
@@ -40,6 +42,7 @@ def check(sources: list[Any], points: bool, precision: str = "ns") -> tuple[floa
 
 
 def in_memory(rows: int, repeat: int) -> None:
+    import encode
     import frames
     from influxdb_write.line_protocol import FrameMapping
     from influxdb_write.sources import Encoding, records_source, text_source
@@ -50,8 +53,10 @@ def in_memory(rows: int, repeat: int) -> None:
     encoding = Encoding("ns", None, FrameMapping.from_options(options), 1)
     print(f"| input ({rows:,} rows) | strict check | with point identity | added |")
     print("|---|---:|---:|---:|")
+    records = encode.make_records(rows)
     for name, make in [
         ("pandas frame", lambda: [records_source("frame", frame, encoding)]),
+        ("record dicts (`bench/encode.py`)", lambda: [records_source("records", records, encoding)]),
         ("line protocol text", lambda: [text_source("text", text)]),
     ]:
         runs: dict[bool, list[float]] = {False: [], True: []}

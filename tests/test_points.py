@@ -221,3 +221,33 @@ print(before, peak())
     before, peak = map(int, run.stdout.split())
     print(f"peak resident size added: {(peak - before) / 1024:.1f} MB")
     assert (peak - before) / 1024 < 40, (before, peak)  # KiB: 16 MB of hashes, their check, the blocks
+
+
+@pytest.mark.parametrize(
+    ("texts", "untimed"),
+    [
+        (["m v=1 1", "m,t=a\\ b v=2 -5", 'm s="a 12" 7'], False),
+        (["m v=1 1", "m v=2"], True),
+        (['m s="a 12"'], True),  # the last token is not the time
+        (["m,t=a\\ b v=2"], True),  # an escaped space in the series key: parsed
+        ([" m v=2 3"], False),
+    ],
+)
+def test_the_index_tells_whether_some_entry_had_no_time(texts: list[str], untimed: bool) -> None:
+    """The operator sends text unstamped when every entry had its own time: stamping
+    would change nothing, and the client need not look for times again."""
+    index = PointIndex(stamp=9)
+    index.add(texts)
+    assert index.untimed is untimed
+
+
+def test_entries_given_by_their_parts_tell_whether_some_had_no_time() -> None:
+    index = PointIndex(stamp=9)
+    index.add_keys(["m", "m"], ["1", "2"])
+    index.add_keys(["m"], "3")
+    assert not index.untimed
+    index.add_keys(["m", "m"], ["1", ""])
+    assert index.untimed
+    other = PointIndex()
+    other.add_keys(["m"], "")
+    assert other.untimed

@@ -463,6 +463,8 @@ class InfluxDBWriteOperator(BaseOperator):
                 raise InvalidInputError(
                     f"{count} invalid line(s) or record(s); nothing was written:\n{shown}{more}"
                 )
+        if self.validate == "strict" and not points.untimed:
+            stamp = None  # every line has its own time: stamping would change nothing
         outgoing = self._outgoing = Outgoing(
             sources,
             lambda: decoder(self.validate == "skip"),

@@ -142,6 +142,7 @@ class PointIndex:
         self.spill_at = spill_at
         self.window = window
         self.entries = 0  # entries added
+        self.untimed = False  # whether some entry added has no time of its own (given the stamp, or none)
         self.notes: list[str] = []
         self._flat: array[int] | None = array("q")  # while small: one array, no partitions
         self._parts = [array("q") for _ in range(PARTITIONS)]
@@ -181,6 +182,7 @@ class PointIndex:
                         times[index] = str(int(time))
                     elif time:
                         times[index] = stamp
+                        self.untimed = True
                     else:
                         slow.append(index)  # ends in a space
         ends = "\n" + "\n".join(times)
@@ -203,6 +205,7 @@ class PointIndex:
         parsed = _parse(text)
         if parsed is None:
             return "", text
+        self.untimed = self.untimed or parsed.time is None
         time = self._stamp_text if parsed.time is None else str(parsed.time)
         return _key_of_parsed(parsed.measurement, parsed.tags), time
 
@@ -248,9 +251,12 @@ class PointIndex:
         keys = list(map(canonical.__getitem__, series))
         stamp = self._stamp_text
         if isinstance(times, str):
+            self.untimed = self.untimed or (not times and bool(keys))
             times = [times or stamp] * len(keys)
-        elif stamp:
-            times = [time or stamp for time in times]
+        else:
+            self.untimed = self.untimed or "" in times
+            if stamp:
+                times = [time or stamp for time in times]
         self._store(array("q", map(self.hasher, zip(keys, times, strict=True))))
 
     def _store(self, hashes: array[int]) -> None:
