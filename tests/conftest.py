@@ -1,6 +1,7 @@
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -20,3 +21,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
     setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def count_calls(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[str]]:
+    """Replace methods, given as ``(class, name)`` pairs, by stubs that note their
+    name and return an empty iterator; the list of names noted is returned."""
+
+    def replace(*targets: tuple[Any, str]) -> list[str]:
+        calls: list[str] = []
+        for owner, name in targets:
+
+            def call(*args: Any, _name: str = name, **kwargs: Any) -> Any:
+                calls.append(_name)
+                return iter(())
+
+            monkeypatch.setattr(owner, name, call)
+        return calls
+
+    return replace

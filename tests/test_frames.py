@@ -166,6 +166,17 @@ def expected(table: dict[str, Any]) -> list[tuple[int, str | RecordError | None]
     return result
 
 
+def mapping_of(table: dict[str, Any]) -> FrameMapping:
+    """The columns of :func:`arrow_table` as measurement, tags, fields and time."""
+    return FrameMapping(
+        measurement="m" if table["measurements"] is None else None,
+        measurement_column=None if table["measurements"] is None else "name",
+        tag_columns=list(table["tags"]),
+        time_column="time" if table["times"] is not None else None,
+        field_types=table["field_types"],
+    )
+
+
 def frames_of(table: dict[str, Any]) -> dict[str, Any]:
     arrow = arrow_table(table)
     frames = {"pyarrow": arrow, "polars": pl.from_arrow(arrow)}
@@ -177,13 +188,7 @@ def frames_of(table: dict[str, Any]) -> dict[str, Any]:
 @given(tables())
 def test_a_frame_row_is_written_as_the_equivalent_record(table: dict[str, Any]) -> None:
     want = expected(table)
-    mapping = FrameMapping(
-        measurement="m" if table["measurements"] is None else None,
-        measurement_column=None if table["measurements"] is None else "name",
-        tag_columns=list(table["tags"]),
-        time_column="time" if table["times"] is not None else None,
-        field_types=table["field_types"],
-    )
+    mapping = mapping_of(table)
     for library, frame in frames_of(table).items():
         got: list[tuple[int, str | RecordError | None]] = []
         for part in frame_slices(frame, mapping, precision=table["precision"], slice_rows=5):
@@ -629,13 +634,7 @@ def test_a_frame_checked_by_its_columns_gets_the_problems_its_lines_get(
             st.dictionaries(st.sampled_from(keys), st.sampled_from(sorted(VALUES)), max_size=2),
         )
     )
-    mapping = FrameMapping(
-        measurement="m" if table["measurements"] is None else None,
-        measurement_column=None if table["measurements"] is None else "name",
-        tag_columns=list(table["tags"]),
-        time_column="time" if table["times"] is not None else None,
-        field_types=table["field_types"],
-    )
+    mapping = mapping_of(table)
 
     def problems(frame: Any, fast: bool) -> list[str]:
         decoder = Decoder(
@@ -671,13 +670,7 @@ def test_the_point_keys_of_a_slice_are_those_of_its_lines(
     index's: the same in a write, told apart here)."""
     from influxdb_write.line_protocol.points import PointIndex
 
-    mapping = FrameMapping(
-        measurement="m" if table["measurements"] is None else None,
-        measurement_column=None if table["measurements"] is None else "name",
-        tag_columns=list(table["tags"]),
-        time_column="time" if table["times"] is not None else None,
-        field_types=table["field_types"],
-    )
+    mapping = mapping_of(table)
     for library, frame in frames_of(table).items():
         slices = frame_slices(
             frame, mapping, precision=table["precision"], slice_rows=5, default_time=stamp, point_keys=True
@@ -703,25 +696,16 @@ def recorder(keys: list[Any]) -> Any:
     return record
 
 
-def test_a_plain_frame_is_checked_without_reading_its_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_plain_frame_is_checked_without_reading_its_lines(count_calls: Any) -> None:
     """Counted, not timed: a frame with times and no row for the record encoder is
     checked, point keys included, without the decoder or the index reading a line."""
     from influxdb_write.line_protocol import decoder as decoder_module
     from influxdb_write.line_protocol.points import PointIndex
     from influxdb_write.sources import FrameSource
 
-    calls: list[str] = []
-
-    def counted(name: str) -> Any:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            calls.append(name)
-            return iter(())
-
-        return call
-
-    for name in ("check_lines", "check_entry"):
-        monkeypatch.setattr(decoder_module.Decoder, name, counted(name))
-    monkeypatch.setattr(PointIndex, "keys", counted("keys"))
+    calls = count_calls(
+        (decoder_module.Decoder, "check_lines"), (decoder_module.Decoder, "check_entry"), (PointIndex, "keys")
+    )
     frame = pd.DataFrame(
         {
             "host": ["a", "b", None] * 40_000,

@@ -291,7 +291,7 @@ def _recorder(keys: list[Any]) -> Any:
     return record
 
 
-def test_plain_records_are_checked_without_reading_their_lines(monkeypatch: Any) -> None:
+def test_plain_records_are_checked_without_reading_their_lines(count_calls: Any) -> None:
     """Counted, not timed: records whose field sets the encoder compiled are checked,
     point keys included, without the decoder or the index reading a line again, and
     their lines are kept for sending."""
@@ -300,18 +300,9 @@ def test_plain_records_are_checked_without_reading_their_lines(monkeypatch: Any)
     from influxdb_write.line_protocol.points import PointIndex
     from influxdb_write.sources import RecordsSource
 
-    calls: list[str] = []
-
-    def counted(name: str) -> Any:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            calls.append(name)
-            return iter(())
-
-        return call
-
-    for name in ("check_lines", "check_entry"):
-        monkeypatch.setattr(decoder_module.Decoder, name, counted(name))
-    monkeypatch.setattr(PointIndex, "keys", counted("keys"))
+    calls = count_calls(
+        (decoder_module.Decoder, "check_lines"), (decoder_module.Decoder, "check_entry"), (PointIndex, "keys")
+    )
     batch = [
         {"measurement": "m", "tags": {"host": f"h{i % 7}"}, "fields": {"v": i / 2, "n": i}, "time": i}
         for i in range(25_000)

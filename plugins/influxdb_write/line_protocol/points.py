@@ -84,9 +84,8 @@ def _canonical(series: str) -> str:
         return series
     parts = _TAG_COMMA.split(series) if "\\" in series else series.split(",")
     tags = parts[1:]
-    if all(a < b for a, b in itertools.pairwise(tags)):
-        return series
-    return ",".join([parts[0], *sorted(tags)])
+    ordered = sorted(tags)
+    return series if ordered == tags else ",".join([parts[0], *ordered])
 
 
 def _key_of_parsed(measurement: str, tags: dict[str, str]) -> str:
@@ -188,18 +187,24 @@ class PointIndex:
         ends = "\n" + "\n".join(times)
         if "\n0" in ends or "\n-" in ends:  # "007" is 7: leading zeros go
             times = [str(int(time)) if time[:1] == "0" and time.isdigit() else time for time in times]
-        cache = self._series
-        new = dict.fromkeys(series).keys() - cache.keys()
-        if new:
-            if len(cache) + len(new) > _CACHE:
-                cache.clear()
-                new = set(series)
-            for text in new:
-                cache[text] = _canonical(text)
-        canonical = list(map(cache.__getitem__, series))
+        canonical = list(map(self._canonical(dict.fromkeys(series)).__getitem__, series))
         for index in slow:
             canonical[index], times[index] = self._slow_key(texts[index])
         return zip(canonical, times, strict=True)
+
+    def _canonical(self, distinct: dict[str, None]) -> dict[str, str]:
+        """The canonical form of the series keys of a run (``distinct``: each once, as
+        ``dict.fromkeys`` gives them), remembered for later runs (at most
+        :data:`_CACHE` of them)."""
+        cache = self._series
+        new = distinct.keys() - cache.keys()
+        if new:
+            if len(cache) + len(new) > _CACHE:
+                cache.clear()
+                new = set(distinct)
+            for text in new:
+                cache[text] = _canonical(text)
+        return cache
 
     def _slow_key(self, text: str) -> tuple[str, str]:
         parsed = _parse(text)
@@ -246,9 +251,7 @@ class PointIndex:
         series key as written (measurement and tags, escaped; an encoder gives
         repeated keys as one object, hashed once) and time as text ("" for none),
         or one time for all. The keys are those :meth:`keys` finds in the lines."""
-        cache = self._series
-        canonical = {key: cache[key] if key in cache else _canonical(key) for key in dict.fromkeys(series)}
-        keys = list(map(canonical.__getitem__, series))
+        keys = list(map(self._canonical(dict.fromkeys(series)).__getitem__, series))
         stamp = self._stamp_text
         if isinstance(times, str):
             self.untimed = self.untimed or (not times and bool(keys))
