@@ -186,6 +186,17 @@ def test_the_decoder_hands_valid_entries_to_the_index() -> None:
     assert [(c.earlier, c.later, c.field) for c in found] == [(300, 301, "s"), (3, 302, "v")]
 
 
+@pytest.mark.parametrize("between", ["# a comment\n", "\n", "   \n", "\t\n", " # indented\n"])
+def test_the_index_leaves_out_each_kind_of_blank_and_comment_line(between: str) -> None:
+    text = "".join(f"m,host=h{i} v={i} {i}\n" for i in range(200)) + between
+    text += "".join(f"m,host=h{i} v={i} {i}\n" for i in range(200, 400))
+    index = PointIndex(stamp=STAMP)
+    list(Decoder().entries(text, errors_only=True, seen=index.seen))
+    index.flush()
+    assert index.entries == 400
+    assert list(index.windows()) == []
+
+
 def test_a_large_input_stays_within_its_memory_bound(tmp_path: Path) -> None:
     """Index a 100 MB file of 2,000,000 short lines the way the operator's check does and
     read the peak resident size of a child process: about the 1 GB bound (150 MB above the

@@ -65,6 +65,8 @@ _MEASUREMENT_TABLE = str.maketrans({",": "\\,", " ": "\\ "})
 _KEY_TABLE = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ "})
 _FIRST, _LAST = itemgetter(0), itemgetter(2)
 _BACKSLASH = itertools.repeat("\\")
+# The first characters of blank and comment lines (an entry starts with its measurement).
+_ENTRY_CANNOT_START = frozenset(("", "#", " ", "\t", "\x00"))
 
 Hasher = Callable[[tuple[str, str]], int]
 
@@ -230,7 +232,7 @@ class PointIndex:
         else:
             found = text.split("\n")
             found.pop()  # after the last newline
-            if "#" in text or "\n\n" in text or text[:1] == "\n" or " \n" in text or "\t\n" in text:
+            if not _ENTRY_CANNOT_START.isdisjoint({line[:1] for line in found}):  # blanks or comments
                 found = [line for line in found if line.lstrip(" \t\x00")[:1] not in ("", "#")]
             pending.extend(found)
         if len(pending) >= RUN:
