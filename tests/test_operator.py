@@ -4,6 +4,7 @@ in tests/dags against a real influxd, with the connection given as AIRFLOW_CONN_
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,16 @@ def airflow_env(tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1) ->
         "extra": {"api": "v1", "bucket": "default_db"},
     }
     env = airflow_home(tmp_path_factory.mktemp("airflow"), DAGS, conn)
-    for db in ("iw_sources", "iw_collect", "iw_strict", "iw_dry_run", "iw_skip", "iw_off", "iw_decorator"):
+    for db in (
+        "iw_sources",
+        "iw_collect",
+        "iw_collector",
+        "iw_strict",
+        "iw_dry_run",
+        "iw_skip",
+        "iw_off",
+        "iw_decorator",
+    ):
         influxd.create(db)
     yield env
 
@@ -38,6 +48,7 @@ def test_dags_parse_without_errors(airflow_env: dict[str, str]) -> None:
     assert {d["dag_id"] for d in listed} == {
         "iw_sources",
         "iw_collect",
+        "iw_collector",
         "iw_strict",
         "iw_dry_run",
         "iw_skip",
@@ -123,6 +134,28 @@ def test_collects_mapped_upstreams_and_reruns_do_not_duplicate(
         ("3", "line2", 0),
         ("r", "record", 7),
     ]
+
+
+def test_a_large_xcom_is_pulled_without_collections_and_checked_frozen(
+    airflow_env: dict[str, str], influxd: InfluxDB1
+) -> None:
+    """Pulling 60,000 records makes Python's collector scan them again and again
+    (hundreds of collections, several over every object); the operator pauses it
+    while pulling, then freezes what it pulled while checking and writing, and
+    leaves the collector as it found it."""
+    run = run_dag(airflow_env, "iw_collector", "2024-03-01")
+    assert run.returncode == 0, output_of(run)[-3000:]
+    found = re.search(
+        r"Collections while pulling: (\d+); frozen at the check: (\d+); "
+        r"collector before (\(.*?\)), after (\(.*?\))",
+        output_of(run),
+    )
+    assert found is not None, output_of(run)[-3000:]
+    assert int(found.group(1)) == 0
+    assert int(found.group(2)) >= 3 * 60_000  # each record's dict, tags and fields at least
+    assert found.group(3) == found.group(4)
+    ((count,),) = [row["values"] for row in influxd.query("SELECT count(v) FROM many", "iw_collector")]
+    assert count[1] == 60_000
 
 
 def test_strict_validation_writes_nothing_and_names_lines(

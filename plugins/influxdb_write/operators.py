@@ -361,13 +361,15 @@ class InfluxDBWriteOperator(BaseOperator):
         """What ``task_id`` returned: of a mapped task, one source per map index that
         returned a value, named by it (``XCom of up[map_index=4]``), or one empty
         source when none did."""
+        from . import collector
         from .sources import TextSource, xcom_sources
         from .upstream import returned_values
 
         upstream = self.dag.task_dict.get(task_id) if self.has_dag() else None
         mapped = upstream is not None and upstream.get_needs_expansion()
         began = time.monotonic()
-        values = returned_values(ti, task_id, mapped)
+        with collector.paused():  # the pull makes only what the task keeps: no garbage to look for
+            values = returned_values(ti, task_id, mapped)
         # Pulling a large XCom can take longer than writing it: say so in the log.
         log.info("Pulled the XCom of %s in %.2f s", task_id, time.monotonic() - began)
         if not values:
@@ -411,11 +413,7 @@ class InfluxDBWriteOperator(BaseOperator):
             raise
 
     def _write(self, context: Any) -> dict[str, Any]:
-        from .client.constants import DEFAULT_MAX_BATCH_BYTES_BY_API
-        from .line_protocol import Decoder
-        from .line_protocol.points import PointIndex
-        from .outgoing import Outgoing
-        from .sources import check_all
+        from . import collector
 
         self._raise_render_error()
         hook = InfluxDBWriteHook(self.influxdb_conn_id)
@@ -426,8 +424,21 @@ class InfluxDBWriteOperator(BaseOperator):
         precision = self.precision or settings.precision
         # "" where there is no bucket page: the UI then shows no link (Airflow 3.0 refuses a None XCom).
         context["ti"].xcom_push(key=InfluxDBBucketLink().xcom_key, value=hook.bucket_url(bucket) or "")
-        stamp = self._default_stamp = self._stamp(context, precision)
+        self._default_stamp = self._stamp(context, precision)
         sources = self.sources(context, precision)
+        with collector.frozen():  # the input, read and written from here on, is left out of collections
+            return self._check_and_write(context, hook, bucket, precision, sources)
+
+    def _check_and_write(
+        self, context: Any, hook: InfluxDBWriteHook, bucket: str, precision: str, sources: list[Source]
+    ) -> dict[str, Any]:
+        from .client.constants import DEFAULT_MAX_BATCH_BYTES_BY_API
+        from .line_protocol import Decoder
+        from .line_protocol.points import PointIndex
+        from .outgoing import Outgoing
+        from .sources import check_all
+
+        settings, stamp = hook.settings, self._default_stamp
         self._check_frame_options(sources)
 
         empty = [source.name for source in sources if source.is_empty()]
