@@ -50,6 +50,9 @@ CASES = [
     ),
     pytest.param("m,t=a\\ b v=1 5\nm,t=a\\ b v=2 5", [(1, 2, "v")], id="escaped-space-in-tag"),
     pytest.param("m,t=a\\ b v=1 5\nm,t=a v=2 5", [], id="escaped-space-not-a-separator"),
+    pytest.param(
+        "m,b=x\\ y\\ z,a=1 v=1 5\nm,a=1,b=x\\ y\\ z v=2 5", [(1, 2, "v")], id="escaped-spaces-reordered"
+    ),
     pytest.param("m,z=1,t=a\\,b v=1 5\nm,t=a\\,b,z=1 v=2 5", [(1, 2, "v")], id="escaped-comma-reordered"),
     pytest.param("m,t=a\\,b v=1 5\nm,t=a,b=x v=2 5", [], id="escaped-comma-is-not-two-tags"),
     pytest.param("m,t=a\\=b v=1 5\nm,t=a\\=b v=2 5", [(1, 2, "v")], id="escaped-equals"),

@@ -71,13 +71,9 @@ _ENTRY_CANNOT_START = frozenset(("", "#", " ", "\t", "\x00"))
 Hasher = Callable[[tuple[str, str]], int]
 
 
-def _series_key(text: str) -> str:
-    """The series key of an entry whose first space is escaped."""
-    key, _, rest = text.partition(" ")
-    while key.endswith("\\") and rest:
-        more, _, rest = rest.partition(" ")
-        key = f"{key} {more}"
-    return key
+# The series key of an entry whose first space is escaped: up to the first space no
+# backslash precedes (and that something follows).
+_SERIES_KEY = re.compile(r"[^ ]*(?:(?<=\\) (?=[\s\S])[^ ]*)*")
 
 
 def _canonical(series: str) -> str:
@@ -169,12 +165,10 @@ class PointIndex:
         joined = "\n".join(series)
         if "\\\n" in joined or joined.endswith("\\"):  # an escaped space: the key goes on
             for index in itertools.compress(itertools.count(), map(str.endswith, series, _BACKSLASH)):
-                series[index] = _series_key(texts[index])
-            joined = "\n".join(series)
+                series[index] = _SERIES_KEY.match(texts[index]).group()  # type: ignore[union-attr]
         slow: list[int] = []
-        joined = f"\n{joined}\n"
-        if "\n\n" in joined or "\n " in joined or "\n\t" in joined or "\n\x00" in joined:
-            slow = [i for i, key in enumerate(series) if not key or key[0] in " \t\x00"]
+        if not _ENTRY_CANNOT_START.isdisjoint({key[:1] for key in series}):  # not as entries start
+            slow = [i for i, key in enumerate(series) if key[:1] in _ENTRY_CANNOT_START]
         if not all(map(str.isdigit, times)):
             stamp = self._stamp_text
             for index, time in enumerate(times):
