@@ -83,6 +83,7 @@ $(BIN)/.installed: pyproject.toml
 lint: $(BIN)/.installed
 	$(BIN)/ruff check plugins tests bench dags scripts
 	$(BIN)/ruff format --check plugins tests bench dags scripts
+	$(BIN)/ruff check --preview --select AIR dags plugins
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy --strict -p influxdb_write.line_protocol -p influxdb_write.client

@@ -55,7 +55,9 @@ def influxdb_http_checks() -> None:
     def list_targets(params: Any = None) -> list[dict[str, str]]:
         return [{"name": name, "url": url} for name, url in sorted(params["targets"].items())]
 
-    @task(map_index_template="{{ target_name }}")  # the UI labels each mapped check with its target
+    # multiple_outputs=False: each check's result is one XCom, not one more per key.
+    # map_index_template: the UI labels each mapped check with its target.
+    @task(map_index_template="{{ target_name }}", multiple_outputs=False)
     def check(target: dict[str, str]) -> dict[str, Any]:
         get_current_context()["target_name"] = target["name"]
         started = time.monotonic()

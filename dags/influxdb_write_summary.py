@@ -1,11 +1,14 @@
 """Runs after each write to the `energy` bucket and logs what was written.
 
-It is scheduled on the bucket's asset, `influxdb://<host>:<port>/energy`, with
-the server of the connection `influxdb_write_default`.
-`influxdb_etl_meter_readings` emits an event on that asset when its write
-succeeds, and the event's extra is the write summary: lines, batches, bytes
-before and after gzip, retries and seconds. A manual run of this DAG has no
-triggering event, so it reads the latest event on the asset instead.
+It is scheduled on `influxdb_asset("energy")`, the asset alias of the bucket
+written through the connection `influxdb_write_default`: nothing is looked up
+while this file is parsed. `influxdb_etl_meter_readings` adds an event through
+the alias when its write has written something, on the asset that names the
+server and bucket, `influxdb://<host>:<port>/energy`; the event's extra is the
+write summary: lines, batches, bytes before and after gzip, retries and seconds.
+A dry run or a refused write adds none, so this DAG does not run for them. A
+manual run of this DAG has no triggering event, so it reads the latest event
+through the alias instead.
 
 Replace the logging with what your pipeline needs next: a downstream
 aggregation, a data quality check, a notification.
@@ -34,13 +37,13 @@ ENERGY = influxdb_asset("energy")
     doc_md=__doc__,
 )
 def influxdb_write_summary() -> None:
-    @task(inlets=[ENERGY])
+    @task(inlets=[ENERGY], multiple_outputs=False)  # one XCom: the summary, not one per key
     def log_summary(triggering_asset_events: Any = None, inlet_events: Any = None) -> dict[str, Any]:
         events = list(triggering_asset_events.get(ENERGY, ())) if triggering_asset_events else []
         if not events:
             events = list(inlet_events[ENERGY][-1:])
         if not events:
-            raise ValueError(f"no write to {ENERGY.uri} has been recorded yet; run the ETL DAG first")
+            raise ValueError(f"no write through {ENERGY.name} has been recorded yet; run the ETL DAG first")
         for event in events:
             summary = event.extra
             log.info(

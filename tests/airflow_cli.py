@@ -14,16 +14,24 @@ from typing import Any
 AIRFLOW = Path(sys.executable).parent / "airflow"
 
 
-def airflow_home(home: Path, dags: Path, connection: dict[str, Any], **extra_env: str) -> dict[str, str]:
+def airflow_home(
+    home: Path, dags: Path, connection: dict[str, Any] | None, **extra_env: str
+) -> dict[str, str]:
     """An environment with a migrated SQLite database in ``home``, the DAGs of
     ``dags`` registered with their assets (as the DAG processor would), and
-    ``connection`` as the default ``influxdb_write`` connection."""
+    ``connection`` as the default ``influxdb_write`` connection (None: no
+    connection and no Variable defined at all, as where DAG files are parsed in
+    many deployments)."""
     env = {
-        **os.environ,
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if connection or not k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))
+        },
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_INFLUXDB_WRITE_DEFAULT": json.dumps(connection),
+        **({"AIRFLOW_CONN_INFLUXDB_WRITE_DEFAULT": json.dumps(connection)} if connection else {}),
         **extra_env,
     }
     subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)

@@ -251,3 +251,12 @@ def test_the_token_never_shows(fault: FaultServer, caplog: pytest.LogCaptureFixt
     shown += [record.getMessage() for record in caplog.records]
     assert caplog.records
     assert all(TOKEN not in text for text in shown)
+
+
+def test_an_error_says_whether_the_server_may_hold_lines_of_the_write() -> None:
+    """What lineage reports for a failed write: batches confirmed, a batch sent without
+    an answer, or a partial write (whose valid lines servers may keep)."""
+    assert not InfluxDBWriteError("refused before sending").may_have_written
+    assert InfluxDBWriteError("later batch failed", lines_written=5000).may_have_written
+    assert InfluxDBWriteError("no answer", unknown_lines=(1, 5000)).may_have_written
+    assert PartialWriteError("400", rejected=[], status=400).may_have_written

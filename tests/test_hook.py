@@ -270,12 +270,14 @@ def test_provider_info_matches_airflow_schema() -> None:
     (conn,) = info["connection-types"]
     assert conn["conn-fields"]["region"]["schema"]["enum"][1:] == list(REGIONS)
     assert conn["ui-field-behaviour"]["relabeling"]["password"] == "API token"
+    assert info["extra-links"] == ["influxdb_write.operators.InfluxDBBucketLink"]
+    assert [i["integration-name"] for i in info["integrations"]] == ["InfluxDB"]
 
 
 def test_providers_manager_discovers_the_connection_type(tmp_path: Path) -> None:
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path)}
     bin_dir = Path(sys.executable).parent
-    hooks, widgets = (
+    hooks, widgets, links = (
         subprocess.run(
             [bin_dir / "airflow", "providers", listing],
             env=env,
@@ -284,9 +286,10 @@ def test_providers_manager_discovers_the_connection_type(tmp_path: Path) -> None
             check=True,
             timeout=300,
         ).stdout
-        for listing in ("hooks", "widgets")
+        for listing in ("hooks", "widgets", "links")
     )
     assert "influxdb_write.hooks.InfluxDBWriteHook" in hooks and "InfluxDB (write)" in hooks
+    assert "influxdb_write.operators.InfluxDBBucketLink" in links
     if _airflow_version() >= (3, 2):
         for field in ("region", "org", "bucket", "precision"):
             assert f"extra__influxdb_write__{field}" in widgets

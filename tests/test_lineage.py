@@ -11,10 +11,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from airflow.sdk import Asset
+from airflow.sdk import Asset, AssetAlias
 
 from airflow_cli import airflow_home, logged_lines, run_dag
 from influxdb_write.assets import asset_uri, convert_asset_to_openlineage, sanitize_uri
+from influxdb_write.hooks import InfluxDBWriteHook
 from influxdb_write.operators import influxdb_asset
 from influxdb_write.provider import get_provider_info
 from servers import InfluxDB1
@@ -75,19 +76,18 @@ def test_airflow_refuses_what_names_no_server_or_bucket(uri: str, message: str) 
         sanitize_uri(urlsplit(uri))
 
 
-def test_influxdb_asset_names_the_server_of_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_influxdb_asset_needs_no_connection_and_its_events_name_the_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AIRFLOW_CONN_INFLUX_PROD", raising=False)
+    alias = influxdb_asset("energy", "influx_prod")  # the connection is not defined: nothing is read
+    assert isinstance(alias, AssetAlias) and alias.name == "influxdb_write:influx_prod/energy"
+    assert influxdb_asset("db/rp", "influx_prod").name == "influxdb_write:influx_prod/db/rp"
     conn = {"conn_type": "influxdb_write", "host": "http://Influx:8086", "password": TOKEN}
     monkeypatch.setenv("AIRFLOW_CONN_INFLUX_PROD", json.dumps(conn))
-    assert influxdb_asset("energy", "influx_prod").uri == "influxdb://influx:8086/energy"
-    assert influxdb_asset("energy", "nowhere", url="https://influx.example.com").uri == (
-        "influxdb://influx.example.com:443/energy"
-    )
-    with pytest.raises(ValueError) as caught:
-        influxdb_asset("energy", "nowhere")
-    assert "names the server of connection 'nowhere', which is read when the DAG file is parsed" in str(
-        caught.value
-    )
-    assert "Define the connection there, or pass url=" in str(caught.value)
+    assert InfluxDBWriteHook("influx_prod").asset("energy").uri == "influxdb://influx:8086/energy"
+    with pytest.raises(ValueError, match="needs a bucket"):
+        influxdb_asset("")
 
 
 def test_the_provider_registers_the_scheme() -> None:
@@ -175,4 +175,55 @@ def test_openlineage_sees_the_sample_dag_write_its_bucket(
     ]
     outputs = [(dataset["namespace"], dataset["name"]) for dataset in complete["outputs"]]
     assert outputs == [(f"influxdb://{influxd.url.removeprefix('http://')}", "lineage_manual")]
+    assert TOKEN not in events_file.read_text()
+
+
+OPERATOR_DAGS = Path(__file__).parent / "dags"
+
+
+def test_openlineage_lists_only_what_was_written(
+    tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1
+) -> None:
+    """The operator's own OpenLineage methods: the bucket at START; at COMPLETE the
+    bucket with the lines and bytes written; at FAIL the bucket when lines may have
+    landed; nothing for a dry run or a write refused by validation, though each names
+    the bucket as an outlet."""
+    pytest.importorskip(
+        "airflow.providers.openlineage", reason="the test extra installs the OpenLineage provider"
+    )
+    for database in ("iw_skip", "iw_strict", "iw_dry_run", "iw_off"):
+        influxd.create(database)
+    events_file = tmp_path_factory.mktemp("openlineage") / "events.jsonl"
+    conn = {"conn_type": "influxdb_write", "host": influxd.url, "password": TOKEN, "extra": {"api": "v1"}}
+    env = airflow_home(
+        tmp_path_factory.mktemp("airflow"),
+        OPERATOR_DAGS,
+        conn,
+        AIRFLOW__OPENLINEAGE__TRANSPORT=json.dumps(
+            {"type": "file", "log_file_path": str(events_file), "append": True}
+        ),
+        AIRFLOW__OPENLINEAGE__NAMESPACE="influxdb-write-tests",
+    )
+    for dag_id in ("iw_skip", "iw_strict", "iw_dry_run", "iw_off"):
+        run_dag(env, dag_id, "2024-03-01")
+    events = [json.loads(line) for line in events_file.read_text().splitlines()]
+
+    def outputs(dag_id: str, kind: str) -> list[tuple[str, str, dict[str, object]]]:
+        (event,) = [e for e in events if e["eventType"] == kind and e["job"]["name"] == f"{dag_id}.write"]
+        return [
+            (d["namespace"], d["name"], d.get("outputFacets", {}).get("outputStatistics", {}))
+            for d in event["outputs"]
+        ]
+
+    server = f"influxdb://{influxd.url.removeprefix('http://')}"
+    assert outputs("iw_skip", "START") == [(server, "iw_skip", {})]
+    ((namespace, name, statistics),) = outputs("iw_skip", "COMPLETE")
+    # "good,n=1 v=1 1709251200000000000" and n=2, stamped with the run's time, and a newline
+    assert (namespace, name, statistics["rowCount"], statistics["size"]) == (server, "iw_skip", 2, 65)
+    assert outputs("iw_strict", "START") == [(server, "iw_strict", {})]
+    assert outputs("iw_strict", "FAIL") == []  # refused: nothing was written
+    assert outputs("iw_dry_run", "START") == outputs("iw_dry_run", "COMPLETE") == []
+    # A partial write: the server kept the valid lines of the batch, and confirmed none.
+    ((namespace, name, statistics),) = outputs("iw_off", "FAIL")
+    assert (namespace, name, statistics["rowCount"]) == (server, "iw_off", 0)
     assert TOKEN not in events_file.read_text()

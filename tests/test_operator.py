@@ -8,6 +8,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,6 +42,18 @@ def airflow_env(tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1) ->
     yield env
 
 
+def asset_events(env: dict[str, str], dag_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """The asset events the runs of ``dag_id`` emitted: URI and extra."""
+    with sqlite3.connect(Path(env["AIRFLOW_HOME"]) / "airflow.db") as db:
+        rows = db.execute(
+            "SELECT asset.uri, asset_event.extra FROM asset_event "
+            "JOIN asset ON asset.id = asset_event.asset_id "
+            "WHERE asset_event.source_dag_id = ? ORDER BY asset_event.id",
+            (dag_id,),
+        ).fetchall()
+    return [(uri, json.loads(extra)) for uri, extra in rows]
+
+
 def test_dags_parse_without_errors(airflow_env: dict[str, str]) -> None:
     assert json_out(airflow_env, "dags", "list-import-errors", "-l") == []
     listed = json_out(airflow_env, "dags", "list", "-l")
@@ -49,6 +62,7 @@ def test_dags_parse_without_errors(airflow_env: dict[str, str]) -> None:
         "iw_sources",
         "iw_collect",
         "iw_collector",
+        "iw_wrong_outlet",
         "iw_strict",
         "iw_dry_run",
         "iw_skip",
@@ -86,7 +100,7 @@ def test_every_source_lands(airflow_env: dict[str, str], influxd: InfluxDB1) -> 
     with sqlite3.connect(Path(airflow_env["AIRFLOW_HOME"]) / "airflow.db") as db:
         rows = db.execute(
             "SELECT asset.uri, asset_event.extra FROM asset_event "
-            "JOIN asset ON asset.id = asset_event.asset_id"
+            "JOIN asset ON asset.id = asset_event.asset_id WHERE asset_event.source_dag_id = 'iw_sources'"
         ).fetchall()
         xcoms = db.execute("SELECT task_id, key, value FROM xcom WHERE dag_id = 'iw_sources'").fetchall()
         rendered = db.execute("SELECT rendered_fields FROM rendered_task_instance_fields").fetchall()
@@ -168,6 +182,7 @@ def test_strict_validation_writes_nothing_and_names_lines(
     assert "line_protocol, line 4: column 12: value 'NaN' of field 'v' has no known type" in output
     assert run.returncode != 0
     assert influxd.query("SELECT * FROM good", "iw_strict") == []
+    assert asset_events(airflow_env, "iw_strict") == []
 
 
 def test_dry_run_sends_nothing_and_skip_drops_bad_lines(
@@ -177,9 +192,27 @@ def test_dry_run_sends_nothing_and_skip_drops_bad_lines(
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "Dry run: 2 lines for bucket 'iw_dry_run'" in run.stdout + run.stderr
     assert influxd.query("SELECT * FROM good", "iw_dry_run") == []
+    assert asset_events(airflow_env, "iw_dry_run") == []  # no consumer is queued for a dry run
     run = run_dag(airflow_env, "iw_skip", "2024-03-01")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert sorted(r["n"] for r in influxd.rows("SELECT * FROM good", "iw_skip")) == ["1", "2"]
+    ((uri, extra),) = asset_events(airflow_env, "iw_skip")  # what was written, named by server and bucket
+    assert uri == f"influxdb://{influxd.url.removeprefix('http://')}/iw_skip"
+    assert (extra["lines"], extra["skipped"]) == (2, 2)
+
+
+def test_an_outlet_naming_another_bucket_fails_before_writing(
+    airflow_env: dict[str, str], influxd: InfluxDB1
+) -> None:
+    run = run_dag(airflow_env, "iw_wrong_outlet", "2024-03-01")
+    assert run.returncode != 0
+    assert (
+        "outlet influxdb_asset('iw_skip', 'influxdb_write_default') names another bucket or connection than "
+        "this task writes to (bucket 'iw_off' of connection 'influxdb_write_default'); nothing was written. "
+        "Use influxdb_asset('iw_off', 'influxdb_write_default')"
+    ) in output_of(run)
+    assert influxd.query("SELECT * FROM good WHERE n = '9'", "iw_off") == []
+    assert asset_events(airflow_env, "iw_wrong_outlet") == []
 
 
 def test_validate_off_sends_everything_and_reports_the_server_verdict(
@@ -193,6 +226,7 @@ def test_validate_off_sends_everything_and_reports_the_server_verdict(
     assert "line_protocol, line 4: invalid number: 'good,n=3 v=NaN'" in output
     # InfluxDB 1.x stores the valid lines of a partial write.
     assert sorted(r["n"] for r in influxd.rows("SELECT * FROM good", "iw_off")) == ["1", "2"]
+    assert asset_events(airflow_env, "iw_off") == []  # a failed write adds no event
 
 
 def test_decorator_writes_what_the_function_returns(airflow_env: dict[str, str], influxd: InfluxDB1) -> None:

@@ -100,6 +100,15 @@ def test_sample_dags_parse_without_errors(airflow_env: dict[str, str]) -> None:
     assert {d["dag_id"] for d in json_out(airflow_env, "dags", "list", "-l")} == SAMPLE_DAGS
 
 
+def test_sample_dags_parse_with_no_connection_and_no_variable(tmp_path: Path) -> None:
+    """Many deployments define connections and Variables only where tasks run: DAG
+    files must not read them when they are parsed."""
+    env = airflow_home(tmp_path / "airflow", DAGS, None)
+    assert not [key for key in env if key.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))]
+    assert json_out(env, "dags", "list-import-errors", "-l") == []
+    assert {d["dag_id"] for d in json_out(env, "dags", "list", "-l")} == SAMPLE_DAGS
+
+
 def test_etl_writes_exactly_its_interval_and_reruns_are_idempotent(
     airflow_env: dict[str, str], influxd: InfluxDB1
 ) -> None:

@@ -8,6 +8,11 @@ same for every deployment and every tool that reads lineage. Registered under
 ``influxdb://`` asset with :func:`sanitize_uri`, and the OpenLineage provider
 turns it into a dataset with :func:`convert_asset_to_openlineage`.
 
+DAGs name a bucket by an asset alias, ``influxdb_write:<conn id>/<bucket>``
+(:func:`alias_name`), which needs no connection while DAG files are parsed; the
+task adds its event, on the ``influxdb://`` asset of the server it wrote to,
+through the alias once it has written something.
+
 Imported when DAG files are parsed: standard library and ``airflow.sdk`` only.
 """
 
@@ -24,6 +29,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.openlineage.facet import Dataset
 
 SCHEME = "influxdb"
+ALIAS_PREFIX = "influxdb_write:"  # asset aliases: influxdb_write:<conn id>/<bucket>
 DEFAULT_PORT = 8086  # InfluxDB's own default; a URI without a port means it
 _SCHEME_PORTS = {"http": 80, "https": 443}
 _HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.ASCII)
@@ -41,6 +47,20 @@ def asset_uri(url: str, bucket: str) -> str:
     port = parts.port or _SCHEME_PORTS.get(parts.scheme, DEFAULT_PORT)
     raw = f"{SCHEME}://{_netloc(parts.hostname, port)}/{quote(bucket.strip('/'), safe='/')}"
     return _normalise(urlsplit(raw)).geturl()
+
+
+def alias_name(conn_id: str, bucket: str) -> str:
+    """The name of the asset alias of ``bucket`` written through connection ``conn_id``
+    (:func:`~influxdb_write.operators.influxdb_asset`)."""
+    return f"{ALIAS_PREFIX}{conn_id}/{bucket}"
+
+
+def alias_target(name: str) -> tuple[str, str] | None:
+    """``(conn_id, bucket)`` of an alias :func:`alias_name` named, else None."""
+    if not name.startswith(ALIAS_PREFIX):
+        return None
+    conn_id, _, bucket = name[len(ALIAS_PREFIX) :].partition("/")
+    return (conn_id, bucket) if conn_id and bucket else None
 
 
 def create_asset(*, url: str, bucket: str, extra: dict[str, Any] | None = None) -> Asset:

@@ -19,6 +19,8 @@ except ImportError:  # Airflow 3.0's Task SDK has no BaseHook yet
 from .settings import ConnectionSettings
 
 if TYPE_CHECKING:
+    from airflow.sdk import Asset
+
     from .client import InfluxDBWriteClient, WriteResult
     from .client.batching import Data
 
@@ -101,26 +103,35 @@ class InfluxDBWriteHook(BaseHook):
             raise ValueError(
                 f"no bucket: pass bucket= or set the bucket extra of connection {self.influxdb_conn_id!r}"
             )
-        self.report_lineage(target)
+        from .client import InfluxDBWriteError
+
         with self.get_client() as client:
-            return client.write(
-                target,
-                data,
-                precision=precision or s.precision,
-                org=org or s.org,
-                field_types=field_types,
-                **frame,
-            )
+            try:
+                result = client.write(
+                    target,
+                    data,
+                    precision=precision or s.precision,
+                    org=org or s.org,
+                    field_types=field_types,
+                    **frame,
+                )
+            except InfluxDBWriteError as exc:
+                if exc.may_have_written:  # what landed, or may have, is in the lineage
+                    self.report_lineage(target)
+                raise
+        if result.lines:
+            self.report_lineage(target)
+        return result
 
     def report_lineage(self, bucket: str) -> None:
         """Report ``bucket`` on this connection's server as an output of the running task
         to Airflow's hook lineage collector, so Airflow's lineage and the OpenLineage
-        provider see every write without user code. The asset is
+        provider see every write without user code. Writes call it once the server has
+        confirmed lines (also when they fail later), never for a dry run, a write
+        refused by validation or one that wrote nothing. The asset is
         ``influxdb://<host>:<port>/<bucket>`` (see :mod:`influxdb_write.assets`). Without
         a lineage reader installed, Airflow's collector ignores it.
         """
-        from .assets import asset_uri
-
         try:
             from airflow.sdk.lineage import get_hook_lineage_collector
         except ImportError:  # Airflow 3.0 keeps the collector outside the Task SDK
@@ -128,7 +139,14 @@ class InfluxDBWriteHook(BaseHook):
                 get_hook_lineage_collector,
             )
 
-        get_hook_lineage_collector().add_output_asset(context=self, uri=asset_uri(self.settings.url, bucket))
+        get_hook_lineage_collector().add_output_asset(context=self, uri=self.asset(bucket).uri)
+
+    def asset(self, bucket: str) -> Asset:
+        """The asset of ``bucket`` on this connection's server: ``influxdb://<host>:<port>/<bucket>``
+        (see :mod:`influxdb_write.assets`). Reads the connection."""
+        from .assets import create_asset
+
+        return create_asset(url=self.settings.url, bucket=bucket)
 
     def bucket_url(self, bucket: str) -> str | None:
         """A link to the bucket in the InfluxDB UI, best effort; ``None`` where there is no such page.

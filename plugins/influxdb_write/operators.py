@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import Asset, BaseOperator, BaseOperatorLink
+from airflow.sdk import Asset, AssetAlias, BaseOperator, BaseOperatorLink
 
 from .hooks import InfluxDBWriteHook
 from .input_errors import EmptyInputError, InvalidInputError
@@ -26,28 +26,23 @@ DATA_INTERVAL_END = "data_interval_end"
 SHOWN_ERRORS = 20
 
 
-def influxdb_asset(
-    bucket: str, influxdb_conn_id: str = InfluxDBWriteHook.default_conn_name, *, url: str | None = None
-) -> Asset:
-    """The asset for a bucket on a server: ``influxdb://<host>:<port>/<bucket>``.
+def influxdb_asset(bucket: str, influxdb_conn_id: str = InfluxDBWriteHook.default_conn_name) -> AssetAlias:
+    """``bucket`` written through connection ``influxdb_conn_id``, as an asset alias
+    (``influxdb_write:<conn id>/<bucket>``): put it in a write task's ``outlets``,
+    and schedule consumers or read ``inlet_events`` on the same alias.
 
-    The server is ``url``, or else the connection's URL, which is read when the
-    DAG file is parsed (pass ``url`` to avoid that lookup). Put the asset in a
-    task's ``outlets``; the operator attaches the write summary to the asset
-    event as its extra. See :mod:`influxdb_write.assets` for why the URI names
-    the server and not the connection.
+    Nothing is looked up while the DAG file is parsed. Once the task has written at
+    least one line, it adds an event through the alias on the asset that names the
+    server and the bucket, ``influxdb://<host>:<port>/<bucket>`` (see
+    :mod:`influxdb_write.assets`), with the write summary as its extra. A dry run, a
+    write refused by validation, a write that sent nothing and a failed write add
+    none, so no consumer is queued for them.
     """
-    from .assets import asset_uri
+    from .assets import alias_name
 
-    if url is None:
-        try:
-            url = InfluxDBWriteHook(influxdb_conn_id).settings.url
-        except Exception as exc:  # not defined where the DAG is parsed, or not valid
-            raise ValueError(
-                f"influxdb_asset({bucket!r}) names the server of connection {influxdb_conn_id!r}, which is "
-                f"read when the DAG file is parsed: {exc}. Define the connection there, or pass url="
-            ) from exc
-    return Asset(uri=asset_uri(url, bucket))
+    if not bucket or not influxdb_conn_id:
+        raise ValueError("influxdb_asset needs a bucket and a connection id")
+    return AssetAlias(name=alias_name(influxdb_conn_id, bucket))
 
 
 class InfluxDBBucketLink(BaseOperatorLink):
@@ -203,6 +198,7 @@ class InfluxDBWriteOperator(BaseOperator):
             raise ValueError("give measurement= (one name for every row) or measurement_column=, not both")
         self._client: InfluxDBWriteClient | None = None  # while writing, for on_kill
         self._killed = False
+        self._landed: tuple[str, int, int | None] | None = None  # bucket, lines and bytes written
 
     # ``path`` is templated as a string, never loaded as a template file even
     # when it ends in .lp: it is data to stream, not a template.
@@ -297,6 +293,22 @@ class InfluxDBWriteOperator(BaseOperator):
             return records
         listed = [records] if isinstance(records, Mapping) else list(records)
         return [f"not written: {refused[n]}" if n in refused else r for n, r in enumerate(listed, 1)]
+
+    def _check_outlets(self, bucket: str) -> None:
+        """Refuse, before writing, an :func:`influxdb_asset` outlet that names another
+        bucket or connection than the task writes to: its event would name data this
+        task did not write."""
+        from .assets import alias_target
+
+        for outlet in self.outlets:
+            target = alias_target(outlet.name) if isinstance(outlet, AssetAlias) else None
+            if target is not None and target != (self.influxdb_conn_id, bucket):
+                conn_id, named = target
+                raise ValueError(
+                    f"outlet influxdb_asset({named!r}, {conn_id!r}) names another bucket or connection than "
+                    f"this task writes to (bucket {bucket!r} of connection {self.influxdb_conn_id!r}); "
+                    f"nothing was written. Use influxdb_asset({bucket!r}, {self.influxdb_conn_id!r})"
+                )
 
     def _check_frame_options(self, sources: list[Source]) -> None:
         """Column options with no DataFrame to apply to are a mistake, not a no-op."""
@@ -401,6 +413,53 @@ class InfluxDBWriteOperator(BaseOperator):
             log.warning("Task stopped: abandoning the write to InfluxDB")
             client.abort()
 
+    # -- OpenLineage: called by its provider, when installed, in the task's process ----------
+
+    def get_openlineage_facets_on_start(self) -> Any:
+        """The bucket the task is to write, from the connection (no network call); none
+        for a dry run, which writes nothing."""
+        from airflow.providers.openlineage.extractors import OperatorLineage
+
+        if self._dry_run:
+            return OperatorLineage()
+        hook = InfluxDBWriteHook(self.influxdb_conn_id)
+        bucket = self.bucket or hook.settings.bucket
+        return OperatorLineage(outputs=[self._lineage_output(hook, bucket)] if bucket else [])
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The bucket, with the lines and bytes written; nothing when nothing was written
+        (a dry run, a write that sent nothing)."""
+        from airflow.providers.openlineage.extractors import OperatorLineage
+
+        landed = self._landed
+        if landed is None:
+            return OperatorLineage()
+        bucket, lines, size = landed
+        hook = InfluxDBWriteHook(self.influxdb_conn_id)
+        return OperatorLineage(outputs=[self._lineage_output(hook, bucket, lines, size)])
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        """The bucket when the server holds or may hold lines of the write (``rowCount``:
+        those it confirmed), else nothing: a write refused by validation sent nothing."""
+        return self.get_openlineage_facets_on_complete(task_instance)
+
+    @staticmethod
+    def _lineage_output(
+        hook: InfluxDBWriteHook, bucket: str, lines: int | None = None, size: int | None = None
+    ) -> Any:
+        from airflow.providers.common.compat.openlineage.facet import (
+            OutputDataset,
+            OutputStatisticsOutputDatasetFacet,
+        )
+
+        from .assets import convert_asset_to_openlineage
+
+        dataset = convert_asset_to_openlineage(hook.asset(bucket), None)
+        facets = {}
+        if lines is not None:
+            facets["outputStatistics"] = OutputStatisticsOutputDatasetFacet(rowCount=lines, size=size)
+        return OutputDataset(namespace=dataset.namespace, name=dataset.name, outputFacets=facets)
+
     def execute(self, context: Any) -> dict[str, Any]:
         from .client import PartialWriteError
 
@@ -421,6 +480,7 @@ class InfluxDBWriteOperator(BaseOperator):
         bucket = self.bucket or settings.bucket
         if not bucket:
             raise ValueError(f"no bucket: set bucket= or the bucket extra of {self.influxdb_conn_id!r}")
+        self._check_outlets(bucket)
         precision = self.precision or settings.precision
         # "" where there is no bucket page: the UI then shows no link (Airflow 3.0 refuses a None XCom).
         context["ti"].xcom_push(key=InfluxDBBucketLink().xcom_key, value=hook.bucket_url(bucket) or "")
@@ -432,6 +492,8 @@ class InfluxDBWriteOperator(BaseOperator):
     def _check_and_write(
         self, context: Any, hook: InfluxDBWriteHook, bucket: str, precision: str, sources: list[Source]
     ) -> dict[str, Any]:
+        from .assets import alias_target
+        from .client import InfluxDBWriteError
         from .client.constants import DEFAULT_MAX_BATCH_BYTES_BY_API
         from .line_protocol import Decoder
         from .line_protocol.points import PointIndex
@@ -504,7 +566,6 @@ class InfluxDBWriteOperator(BaseOperator):
             summary.update(skipped=outgoing.skipped, rows_without_fields=outgoing.rows_without_fields())
             summary.update(overwritten=outgoing.count_overwritten())
             return summary
-        hook.report_lineage(bucket)
         with hook.get_client() as client:
             self._client = client
             if self._killed:
@@ -513,6 +574,11 @@ class InfluxDBWriteOperator(BaseOperator):
                 result = client.write_inputs(
                     bucket, outgoing.inputs(), precision=precision, org=self.org or settings.org
                 )
+            except InfluxDBWriteError as exc:
+                if exc.may_have_written:  # what landed, or may have, is in the lineage
+                    self._landed = (bucket, exc.lines_written, None)
+                    hook.report_lineage(bucket)
+                raise
             finally:
                 self._client = None
                 outgoing.finish()  # what was skipped is logged whether or not the write failed
@@ -520,7 +586,12 @@ class InfluxDBWriteOperator(BaseOperator):
         without_fields = result.rows_without_fields + outgoing.rows_without_fields()
         summary.update(skipped=outgoing.skipped, rows_without_fields=without_fields)
         summary.update(overwritten=outgoing.count_overwritten())
+        if result.lines:
+            self._landed = (bucket, result.lines, result.bytes)
+            hook.report_lineage(bucket)
         for outlet in self.outlets:
             if isinstance(outlet, Asset) and outlet.uri.startswith("influxdb://"):
                 context["outlet_events"][outlet].extra = dict(summary)
+            elif isinstance(outlet, AssetAlias) and result.lines and alias_target(outlet.name):
+                context["outlet_events"][outlet].add(hook.asset(bucket), extra=dict(summary))
         return summary

@@ -4,7 +4,10 @@ Airflow 3.2+ builds the connection form from ``conn-fields`` and
 ``ui-field-behaviour`` below; 3.0 and 3.1 ask the hook, which serves the same
 definitions. The extras' fields come from :data:`influxdb_write.settings.EXTRA_BY_NAME`,
 the definitions the connection parser uses too. ``asset-uris`` registers the
-``influxdb://`` scheme of :mod:`influxdb_write.assets`.
+``influxdb://`` scheme of :mod:`influxdb_write.assets`. ``extra-links`` lists
+the bucket link (``airflow providers links``), and ``integrations``,
+``operators`` and ``hooks`` describe the package as Apache's providers describe
+theirs.
 """
 
 from __future__ import annotations
@@ -39,6 +42,16 @@ def get_provider_info() -> dict[str, Any]:
         "name": "InfluxDB (write)",
         "description": "Write line protocol and records to InfluxDB: exact, fast, safe to retry.",
         "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "InfluxDB",
+                "external-doc-url": "https://docs.influxdata.com/",
+                "tags": ["software", "service"],
+            }
+        ],
+        "operators": [{"integration-name": "InfluxDB", "python-modules": ["influxdb_write.operators"]}],
+        "hooks": [{"integration-name": "InfluxDB", "python-modules": ["influxdb_write.hooks"]}],
+        "extra-links": ["influxdb_write.operators.InfluxDBBucketLink"],
         "task-decorators": [
             {"name": "influxdb_write", "class-name": "influxdb_write.decorators.influxdb_write_task"}
         ],

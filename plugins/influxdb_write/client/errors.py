@@ -51,6 +51,12 @@ class InfluxDBWriteError(Exception):
         self.lines_written = lines_written
         self.unknown_lines = unknown_lines
 
+    @property
+    def may_have_written(self) -> bool:
+        """Whether the server holds, or may hold, lines of this write: some were
+        confirmed, or sent without an answer."""
+        return bool(self.lines_written or self.unknown_lines)
+
 
 class InputError(InfluxDBWriteError, ValueError):
     """The arguments or the data cannot be written (a bad precision, a record that
@@ -100,6 +106,12 @@ class PartialWriteError(WriteHTTPError):
     def __init__(self, message: str, *, rejected: list[RejectedLine], **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.rejected = rejected
+
+    @property
+    def may_have_written(self) -> bool:
+        """True: besides earlier batches, servers may write the valid lines of the batch
+        they reject lines of."""
+        return True
 
 
 class RetriesExhaustedError(InfluxDBWriteError):
