@@ -34,7 +34,8 @@ def influxdb_asset(bucket: str, influxdb_conn_id: str = InfluxDBWriteHook.defaul
     Nothing is looked up while the DAG file is parsed. Once the task has written at
     least one line, it adds an event through the alias on the asset that names the
     server and the bucket, ``influxdb://<host>:<port>/<bucket>`` (see
-    :mod:`influxdb_write.assets`), with the write summary as its extra. A dry run, a
+    :mod:`influxdb_write.assets`), with the write summary as its extra (less
+    ``empty``, a list Airflow 3.0 cannot carry there). A dry run, a
     write refused by validation, a write that sent nothing and a failed write add
     none, so no consumer is queued for them.
     """
@@ -593,5 +594,7 @@ class InfluxDBWriteOperator(BaseOperator):
             if isinstance(outlet, Asset) and outlet.uri.startswith("influxdb://"):
                 context["outlet_events"][outlet].extra = dict(summary)
             elif isinstance(outlet, AssetAlias) and result.lines and alias_target(outlet.name):
-                context["outlet_events"][outlet].add(hook.asset(bucket), extra=dict(summary))
+                # Airflow 3.0 hashes an alias event's extra: no list in it (the empty sources' names).
+                extra = {key: value for key, value in summary.items() if key != "empty"}
+                context["outlet_events"][outlet].add(hook.asset(bucket), extra=extra)
         return summary
