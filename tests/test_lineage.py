@@ -144,6 +144,24 @@ def test_every_hook_write_reports_its_target_to_the_collector(tmp_path: Path, in
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [[f"influxdb://{server}/lineage_db", 1, True]]
 
 
+def openlineage_home(
+    tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1, dags: Path
+) -> tuple[dict[str, str], Path]:
+    """An Airflow home for ``dags`` whose OpenLineage events go to a file (returned)."""
+    events_file = tmp_path_factory.mktemp("openlineage") / "events.jsonl"
+    conn = {"conn_type": "influxdb_write", "host": influxd.url, "password": TOKEN, "extra": {"api": "v1"}}
+    env = airflow_home(
+        tmp_path_factory.mktemp("airflow"),
+        dags,
+        conn,
+        AIRFLOW__OPENLINEAGE__TRANSPORT=json.dumps(
+            {"type": "file", "log_file_path": str(events_file), "append": True}
+        ),
+        AIRFLOW__OPENLINEAGE__NAMESPACE="influxdb-write-tests",
+    )
+    return env, events_file
+
+
 def test_openlineage_sees_the_sample_dag_write_its_bucket(
     tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1
 ) -> None:
@@ -153,17 +171,7 @@ def test_openlineage_sees_the_sample_dag_write_its_bucket(
         "airflow.providers.openlineage", reason="the test extra installs the OpenLineage provider"
     )
     influxd.create("lineage_manual")  # the sample DAG tests own the database "manual"
-    events_file = tmp_path_factory.mktemp("openlineage") / "events.jsonl"
-    conn = {"conn_type": "influxdb_write", "host": influxd.url, "password": TOKEN, "extra": {"api": "v1"}}
-    env = airflow_home(
-        tmp_path_factory.mktemp("airflow"),
-        DAGS,
-        conn,
-        AIRFLOW__OPENLINEAGE__TRANSPORT=json.dumps(
-            {"type": "file", "log_file_path": str(events_file), "append": True}
-        ),
-        AIRFLOW__OPENLINEAGE__NAMESPACE="influxdb-write-tests",
-    )
+    env, events_file = openlineage_home(tmp_path_factory, influxd, DAGS)
     conf = {"bucket": "lineage_manual", "measurement": "lineage", "site": "lab", "field": "v", "value": 1}
     run = run_dag(env, "influxdb_manual_write", "2025-03-01T10:00:00+00:00", "-c", json.dumps(conf))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -193,17 +201,7 @@ def test_openlineage_lists_only_what_was_written(
     )
     for database in ("iw_skip", "iw_strict", "iw_dry_run", "iw_off"):
         influxd.create(database)
-    events_file = tmp_path_factory.mktemp("openlineage") / "events.jsonl"
-    conn = {"conn_type": "influxdb_write", "host": influxd.url, "password": TOKEN, "extra": {"api": "v1"}}
-    env = airflow_home(
-        tmp_path_factory.mktemp("airflow"),
-        OPERATOR_DAGS,
-        conn,
-        AIRFLOW__OPENLINEAGE__TRANSPORT=json.dumps(
-            {"type": "file", "log_file_path": str(events_file), "append": True}
-        ),
-        AIRFLOW__OPENLINEAGE__NAMESPACE="influxdb-write-tests",
-    )
+    env, events_file = openlineage_home(tmp_path_factory, influxd, OPERATOR_DAGS)
     for dag_id in ("iw_skip", "iw_strict", "iw_dry_run", "iw_off"):
         run_dag(env, dag_id, "2024-03-01")
     events = [json.loads(line) for line in events_file.read_text().splitlines()]
