@@ -39,6 +39,29 @@ def airflow_home(
     return env
 
 
+# Airflow 3.4 keeps XComs and rendered fields in new tables keyed by task instance id
+# (and calls a map index a region index); these views give the tests the columns of the
+# tables they replace.
+_VIEWS_3_4 = (
+    "CREATE TEMP VIEW xcom AS SELECT ti.dag_id, ti.task_id, ti.run_id, ti.region_index AS map_index, "
+    "x.key, x.value, x.timestamp FROM xcom_v2 x JOIN task_instance ti ON ti.id = x.task_instance_id",
+    "CREATE TEMP VIEW rendered_task_instance_fields AS SELECT ti.dag_id, ti.task_id, ti.run_id, "
+    "ti.region_index AS map_index, r.rendered_fields "
+    "FROM rtif_v2 r JOIN task_instance ti ON ti.id = r.task_instance_id",
+)
+
+
+def metadata_db(env: dict[str, str]) -> sqlite3.Connection:
+    """The SQLite metadata database of the Airflow home of ``env``, with the tables
+    ``xcom`` and ``rendered_task_instance_fields`` as Airflow 3.0-3.3 name them."""
+    db = sqlite3.connect(Path(env["AIRFLOW_HOME"]) / "airflow.db")
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "xcom" not in tables and "xcom_v2" in tables:
+        for view in _VIEWS_3_4:
+            db.execute(view)
+    return db
+
+
 def v1_connection(url: str, token: str) -> dict[str, Any]:
     """The connection of the operator tests: a real influxd 1.x at ``url``."""
     return {
@@ -55,7 +78,7 @@ def returned_summary(env: dict[str, str], dag_id: str, task_ids: tuple[str, ...]
     query = "SELECT value FROM xcom WHERE dag_id = ? AND key = 'return_value'"
     if task_ids:
         query += f" AND task_id IN ({', '.join('?' * len(task_ids))})"
-    with sqlite3.connect(Path(env["AIRFLOW_HOME"]) / "airflow.db") as db:
+    with metadata_db(env) as db:
         (value,) = db.execute(query, (dag_id, *task_ids)).fetchone()
     summary: dict[str, Any] = json.loads(value)
     return summary

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from airflow_cli import airflow_home, json_out, logged_lines, output_of, run_dag
+from airflow_cli import airflow_home, json_out, logged_lines, metadata_db, output_of, run_dag
 from servers import InfluxDB1
 
 DAGS = Path(__file__).parent / "dags"
@@ -44,7 +43,7 @@ def airflow_env(tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1) ->
 
 def asset_events(env: dict[str, str], dag_id: str) -> list[tuple[str, dict[str, Any]]]:
     """The asset events the runs of ``dag_id`` emitted: URI and extra."""
-    with sqlite3.connect(Path(env["AIRFLOW_HOME"]) / "airflow.db") as db:
+    with metadata_db(env) as db:
         rows = db.execute(
             "SELECT asset.uri, asset_event.extra FROM asset_event "
             "JOIN asset ON asset.id = asset_event.asset_id "
@@ -97,7 +96,7 @@ def test_every_source_lands(airflow_env: dict[str, str], influxd: InfluxDB1) -> 
     # included, at debug level; every other line must be free of it.
     assert all(TOKEN not in line for line in logged_lines(run))
 
-    with sqlite3.connect(Path(airflow_env["AIRFLOW_HOME"]) / "airflow.db") as db:
+    with metadata_db(airflow_env) as db:
         rows = db.execute(
             "SELECT asset.uri, asset_event.extra FROM asset_event "
             "JOIN asset ON asset.id = asset_event.asset_id WHERE asset_event.source_dag_id = 'iw_sources'"

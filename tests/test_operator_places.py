@@ -7,13 +7,12 @@ with InfluxQL, field types included.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from airflow_cli import airflow_home, failed_run_output, output_of, run_dag, v1_connection
+from airflow_cli import airflow_home, failed_run_output, metadata_db, output_of, run_dag, v1_connection
 from servers import InfluxDB1
 
 DAGS = Path(__file__).parent / "dags_places"
@@ -70,7 +69,7 @@ def test_text_around_an_expression_is_text_and_tags_stay_text(
     (row,) = influxd.rows("SELECT * FROM m", "iw_pl_mixed")
     assert row == {"time": INTERVAL_END - HOUR, "site": "7", "v": 21.5, "spaced": 21.5, "label": "21.5 kWh"}
     # The rendered field Airflow keeps for the UI shows the typed values.
-    with sqlite3.connect(Path(airflow_env["AIRFLOW_HOME"]) / "airflow.db") as db:
+    with metadata_db(airflow_env) as db:
         (rendered,) = db.execute(
             "SELECT rendered_fields FROM rendered_task_instance_fields WHERE dag_id = 'iw_pl_typed' "
             "AND task_id = 'mixed'"
