@@ -456,7 +456,7 @@ class InfluxDBWriteOperator(BaseOperator):
         from .assets import convert_asset_to_openlineage
 
         dataset = convert_asset_to_openlineage(hook.asset(bucket), None)
-        facets = {}
+        facets: dict[str, Any] = {}
         if lines is not None:
             facets["outputStatistics"] = OutputStatisticsOutputDatasetFacet(rowCount=lines, size=size)
         return OutputDataset(namespace=dataset.namespace, name=dataset.name, outputFacets=facets)
