@@ -8,12 +8,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from airflow.sdk import Asset, AssetAlias
 
-from airflow_cli import airflow_home, logged_lines, run_dag
+from airflow_cli import airflow_home, logged_lines, output_of, returned_summary, run_dag
+from fault_server import FaultServer, Reply
 from influxdb_write.assets import asset_uri, convert_asset_to_openlineage, sanitize_uri
 from influxdb_write.hooks import InfluxDBWriteHook
 from influxdb_write.operators import influxdb_asset
@@ -166,7 +168,7 @@ def test_openlineage_sees_the_sample_dag_write_its_bucket(
     tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1
 ) -> None:
     """The OpenLineage provider, with a file transport, on ``airflow dags test``: the
-    task's COMPLETE event lists the bucket as its output, with no user code."""
+    task's COMPLETE event lists the measurement it wrote as its output, with no user code."""
     pytest.importorskip(
         "airflow.providers.openlineage", reason="the test extra installs the OpenLineage provider"
     )
@@ -182,7 +184,7 @@ def test_openlineage_sees_the_sample_dag_write_its_bucket(
         e for e in events if e["eventType"] == "COMPLETE" and e["job"]["name"].endswith(".write_point")
     ]
     outputs = [(dataset["namespace"], dataset["name"]) for dataset in complete["outputs"]]
-    assert outputs == [(f"influxdb://{influxd.url.removeprefix('http://')}", "lineage_manual")]
+    assert outputs == [(f"influxdb://{influxd.url.removeprefix('http://')}", "lineage_manual.lineage")]
     assert TOKEN not in events_file.read_text()
 
 
@@ -217,7 +219,7 @@ def test_openlineage_lists_only_what_was_written(
     assert outputs("iw_skip", "START") == [(server, "iw_skip", {})]
     ((namespace, name, statistics),) = outputs("iw_skip", "COMPLETE")
     # "good,n=1 v=1 1709251200000000000" and n=2, stamped with the run's time, and a newline
-    assert (namespace, name, statistics["rowCount"], statistics["size"]) == (server, "iw_skip", 2, 65)
+    assert (namespace, name, statistics["rowCount"], statistics["size"]) == (server, "iw_skip.good", 2, 65)
     assert outputs("iw_strict", "START") == [(server, "iw_strict", {})]
     assert outputs("iw_strict", "FAIL") == []  # refused: nothing was written
     assert outputs("iw_dry_run", "START") == outputs("iw_dry_run", "COMPLETE") == []
@@ -225,3 +227,147 @@ def test_openlineage_lists_only_what_was_written(
     ((namespace, name, statistics),) = outputs("iw_off", "FAIL")
     assert (namespace, name, statistics["rowCount"]) == (server, "iw_off", 0)
     assert TOKEN not in events_file.read_text()
+
+
+def stored(influxd: InfluxDB1, db: str) -> dict[str, tuple[int, set[str], dict[str, str]]]:
+    """What influxd holds in ``db``, per measurement: points, tag keys, field keys with types."""
+
+    def values(query: str) -> list[list[Any]]:
+        return [row for series in influxd.query(query, db) for row in series["values"]]
+
+    found = {}
+    for (measurement,) in values("SHOW MEASUREMENTS"):
+        quoted = '"' + measurement.replace('"', '\\"') + '"'
+        points = len(values(f"SELECT * FROM {quoted}"))
+        tags = {key for (key,) in values(f"SHOW TAG KEYS FROM {quoted}")}
+        fields = {key: kind for key, kind in values(f"SHOW FIELD KEYS FROM {quoted}")}
+        found[measurement] = (points, tags, fields)
+    return found
+
+
+def test_openlineage_names_each_measurement_written_as_influxd_stored_it(
+    tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1
+) -> None:
+    """One write of text and records holding four measurements (escaped, not ASCII, a
+    string across lines): COMPLETE lists one dataset per measurement, named
+    ``<bucket>.<measurement>``, with the points influxd stored, their bytes and, when the
+    input was checked, the tag keys and field types influxd reports."""
+    pytest.importorskip(
+        "airflow.providers.openlineage", reason="the test extra installs the OpenLineage provider"
+    )
+    sys.path.insert(0, str(OPERATOR_DAGS))
+    from operator_lineage import ENTRIES
+
+    env, events_file = openlineage_home(tmp_path_factory, influxd, OPERATOR_DAGS)
+    server = f"influxdb://{influxd.url.removeprefix('http://')}"
+    for dag_id in ("iw_lineage", "iw_lineage_off"):
+        influxd.create(dag_id)
+        run = run_dag(env, dag_id, "2024-03-01")
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        events = [json.loads(line) for line in events_file.read_text().splitlines()]
+        (complete,) = [
+            e for e in events if e["eventType"] == "COMPLETE" and e["job"]["name"] == f"{dag_id}.write"
+        ]
+        datasets = {dataset["name"]: dataset for dataset in complete["outputs"]}
+        held = stored(influxd, dag_id)
+        assert set(held) == {"cpu", "cpu load", "température", "mem"}
+        assert set(datasets) == {f"{dag_id}.{measurement}" for measurement in held}
+        for measurement, (points, tags, fields) in held.items():
+            dataset = datasets[f"{dag_id}.{measurement}"]
+            assert dataset["namespace"] == server
+            assert dataset["outputFacets"]["outputStatistics"]["rowCount"] == points
+            schema = dataset.get("facets", {}).get("schema")
+            if dag_id == "iw_lineage_off":
+                assert schema is None  # nothing was parsed: no field types to tell
+                continue
+            columns = {column["name"]: (column["type"], column["description"]) for column in schema["fields"]}
+            assert columns == {
+                "time": ("timestamp", "time"),
+                **{tag: ("string", "tag") for tag in tags},
+                **{key: (kind, "field") for key, kind in fields.items()},
+            }
+        sizes = {name: d["outputFacets"]["outputStatistics"]["size"] for name, d in datasets.items()}
+        # Text entries as written, each with the newline after it (the records follow them).
+        for measurement, start in (("cpu", "cpu,"), ("cpu load", "cpu\\ "), ("température", "  temp")):
+            written = [entry for entry in ENTRIES if entry.startswith(start)]
+            assert sizes[f"{dag_id}.{measurement}"] == sum(len(entry.encode()) + 1 for entry in written)
+        assert sum(sizes.values()) == returned_summary(env, dag_id)["bytes"]
+    assert TOKEN not in events_file.read_text()
+
+
+def test_openlineage_after_a_failure_and_past_the_measurement_limit(
+    tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1, fault: FaultServer
+) -> None:
+    """A write whose second batch is refused: FAIL lists the measurements of the batch the
+    server confirmed, with their points, and not the one only the refused batch held. A
+    write of 101 measurements: COMPLETE lists the bucket with every line, and the log
+    says why."""
+    pytest.importorskip(
+        "airflow.providers.openlineage", reason="the test extra installs the OpenLineage provider"
+    )
+    env, events_file = openlineage_home(tmp_path_factory, influxd, OPERATOR_DAGS)
+    env["AIRFLOW_CONN_IW_FAULTY"] = json.dumps(
+        {"conn_type": "influxdb_write", "host": fault.url, "password": TOKEN}
+    )
+    fault.will(Reply(204), Reply(404, '{"code":"not found","message":"bucket not found"}'))
+    run = run_dag(env, "iw_lineage_fail", "2024-03-01")
+    assert run.returncode != 0
+    influxd.create("iw_lineage_many")
+    many = run_dag(env, "iw_lineage_many", "2024-03-01")
+    assert many.returncode == 0, many.stdout[-3000:] + many.stderr[-3000:]
+    events = [json.loads(line) for line in events_file.read_text().splitlines()]
+
+    def outputs(dag_id: str, kind: str) -> dict[str, Any]:
+        (event,) = [e for e in events if e["eventType"] == kind and e["job"]["name"] == f"{dag_id}.write"]
+        return {d["name"]: d for d in event["outputs"]}
+
+    writes = [request for request in fault.received if request.method == "POST"]
+    assert len(writes) == 2
+    confirmed = [line.split(",", 1)[0] for line in writes[0].lines]
+    failed = outputs("iw_lineage_fail", "FAIL")
+    assert set(failed) == {"iw_lineage_fail.a", "iw_lineage_fail.b"}
+    for measurement in ("a", "b"):
+        dataset = failed[f"iw_lineage_fail.{measurement}"]
+        assert dataset["outputFacets"]["outputStatistics"]["rowCount"] == confirmed.count(measurement) == 2500
+        assert "schema" not in dataset.get("facets", {})  # the write did not complete
+    (bucket,) = outputs("iw_lineage_many", "COMPLETE").values()
+    assert bucket["name"] == "iw_lineage_many"
+    assert bucket["outputFacets"]["outputStatistics"]["rowCount"] == 101
+    assert "Lineage names bucket 'iw_lineage_many', not its measurements: the write has more than 100" in (
+        output_of(many)
+    )
+
+
+TRANSPORT = {"AIRFLOW__OPENLINEAGE__TRANSPORT": '{"type": "console"}'}
+WANTED = {
+    "no transport": ({}, False),
+    "a transport": (TRANSPORT, True),
+    "disabled": ({**TRANSPORT, "AIRFLOW__OPENLINEAGE__DISABLED": "true"}, False),
+    "this operator disabled": (
+        {
+            **TRANSPORT,
+            "AIRFLOW__OPENLINEAGE__DISABLED_FOR_OPERATORS": "influxdb_write.operators.InfluxDBWriteOperator",
+        },
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize(("settings", "counts"), WANTED.values(), ids=WANTED.keys())
+def test_measurements_are_counted_only_when_openlineage_will_ask(
+    tmp_path: Path, settings: dict[str, str], counts: bool
+) -> None:
+    """Counting costs a cut of every entry: only where the provider has a transport and
+    the operator is not disabled, as the provider decides itself."""
+    pytest.importorskip(
+        "airflow.providers.openlineage", reason="the test extra installs the OpenLineage provider"
+    )
+    env = {k: v for k, v in os.environ.items() if "OPENLINEAGE" not in k}
+    env.update(AIRFLOW_HOME=str(tmp_path), **settings)
+    code = (
+        "from influxdb_write.lineage import wanted\n"
+        "from influxdb_write.operators import InfluxDBWriteOperator\n"
+        "print(wanted(InfluxDBWriteOperator(task_id='t', line_protocol='m v=1')))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert shown.stdout.split()[-1:] == [str(counts)], shown.stderr[-2000:]

@@ -67,6 +67,10 @@ def test_dags_parse_without_errors(airflow_env: dict[str, str]) -> None:
         "iw_skip",
         "iw_off",
         "iw_decorator",
+        "iw_lineage",
+        "iw_lineage_off",
+        "iw_lineage_fail",
+        "iw_lineage_many",
     }
 
 

@@ -15,6 +15,7 @@ from .input_errors import EmptyInputError, InvalidInputError
 
 if TYPE_CHECKING:
     from .client import InfluxDBWriteClient
+    from .lineage import Landed
     from .outgoing import Outgoing
     from .sources import Encoding, Source
 
@@ -199,7 +200,7 @@ class InfluxDBWriteOperator(BaseOperator):
             raise ValueError("give measurement= (one name for every row) or measurement_column=, not both")
         self._client: InfluxDBWriteClient | None = None  # while writing, for on_kill
         self._killed = False
-        self._landed: tuple[str, int, int | None] | None = None  # bucket, lines and bytes written
+        self._landed: Landed | None = None  # what the write left on the server, for lineage
 
     # ``path`` is templated as a string, never loaded as a template file even
     # when it ends in .lp: it is data to stream, not a template.
@@ -421,45 +422,32 @@ class InfluxDBWriteOperator(BaseOperator):
         for a dry run, which writes nothing."""
         from airflow.providers.openlineage.extractors import OperatorLineage
 
+        from .lineage import bucket_output
+
         if self._dry_run:
             return OperatorLineage()
         hook = InfluxDBWriteHook(self.influxdb_conn_id)
         bucket = self.bucket or hook.settings.bucket
-        return OperatorLineage(outputs=[self._lineage_output(hook, bucket)] if bucket else [])
+        return OperatorLineage(outputs=[bucket_output(hook, bucket)] if bucket else [])
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        """The bucket, with the lines and bytes written; nothing when nothing was written
-        (a dry run, a write that sent nothing)."""
+        """Each measurement written, with its lines, bytes and schema (see
+        :mod:`influxdb_write.lineage`); nothing when nothing was written (a dry run, a
+        write that sent nothing)."""
         from airflow.providers.openlineage.extractors import OperatorLineage
 
-        landed = self._landed
-        if landed is None:
+        from .lineage import outputs
+
+        if self._landed is None:
             return OperatorLineage()
-        bucket, lines, size = landed
-        hook = InfluxDBWriteHook(self.influxdb_conn_id)
-        return OperatorLineage(outputs=[self._lineage_output(hook, bucket, lines, size)])
+        return OperatorLineage(outputs=outputs(InfluxDBWriteHook(self.influxdb_conn_id), self._landed))
 
     def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
-        """The bucket when the server holds or may hold lines of the write (``rowCount``:
-        those it confirmed), else nothing: a write refused by validation sent nothing."""
+        """What the server holds or may hold of the write: each measurement of the batches
+        it confirmed (no schema), or the bucket when it confirmed none but may hold a batch
+        sent without an answer; nothing for a write refused by validation, which sent
+        nothing."""
         return self.get_openlineage_facets_on_complete(task_instance)
-
-    @staticmethod
-    def _lineage_output(
-        hook: InfluxDBWriteHook, bucket: str, lines: int | None = None, size: int | None = None
-    ) -> Any:
-        from airflow.providers.common.compat.openlineage.facet import (
-            OutputDataset,
-            OutputStatisticsOutputDatasetFacet,
-        )
-
-        from .assets import convert_asset_to_openlineage
-
-        dataset = convert_asset_to_openlineage(hook.asset(bucket), None)
-        facets: dict[str, Any] = {}
-        if lines is not None:
-            facets["outputStatistics"] = OutputStatisticsOutputDatasetFacet(rowCount=lines, size=size)
-        return OutputDataset(namespace=dataset.namespace, name=dataset.name, outputFacets=facets)
 
     def execute(self, context: Any) -> dict[str, Any]:
         from .client import PartialWriteError
@@ -493,11 +481,13 @@ class InfluxDBWriteOperator(BaseOperator):
     def _check_and_write(
         self, context: Any, hook: InfluxDBWriteHook, bucket: str, precision: str, sources: list[Source]
     ) -> dict[str, Any]:
+        from . import lineage
         from .assets import alias_target
         from .client import InfluxDBWriteError
         from .client.constants import DEFAULT_MAX_BATCH_BYTES_BY_API
         from .line_protocol import Decoder
         from .line_protocol.points import PointIndex
+        from .line_protocol.tally import MeasurementTally
         from .outgoing import Outgoing
         from .sources import check_all
 
@@ -567,17 +557,19 @@ class InfluxDBWriteOperator(BaseOperator):
             summary.update(skipped=outgoing.skipped, rows_without_fields=outgoing.rows_without_fields())
             summary.update(overwritten=outgoing.count_overwritten())
             return summary
+        tally = MeasurementTally() if lineage.wanted(self) else None
         with hook.get_client() as client:
             self._client = client
             if self._killed:
                 client.abort()
             try:
                 result = client.write_inputs(
-                    bucket, outgoing.inputs(), precision=precision, org=self.org or settings.org
+                    bucket, outgoing.inputs(), precision=precision, org=self.org or settings.org, tally=tally
                 )
             except InfluxDBWriteError as exc:
                 if exc.may_have_written:  # what landed, or may have, is in the lineage
-                    self._landed = (bucket, exc.lines_written, None)
+                    measurements = tally.measurements() if tally is not None else None
+                    self._landed = lineage.Landed(bucket, exc.lines_written, None, measurements)
                     hook.report_lineage(bucket)
                 raise
             finally:
@@ -588,7 +580,16 @@ class InfluxDBWriteOperator(BaseOperator):
         summary.update(skipped=outgoing.skipped, rows_without_fields=without_fields)
         summary.update(overwritten=outgoing.count_overwritten())
         if result.lines:
-            self._landed = (bucket, result.lines, result.bytes)
+            types = checking.types if self.validate == "strict" else outgoing.checked_fields()
+            fields = types.fields() if types is not None and not types.notes else None
+            measurements = tally.measurements() if tally is not None else None
+            if tally is not None and measurements is None:
+                log.warning(
+                    "Lineage names bucket %r, not its measurements: the write has more than %d",
+                    bucket,
+                    tally.limit,
+                )
+            self._landed = lineage.Landed(bucket, result.lines, result.bytes, measurements, fields)
             hook.report_lineage(bucket)
         for outlet in self.outlets:
             if isinstance(outlet, Asset) and outlet.uri.startswith("influxdb://"):

@@ -20,6 +20,7 @@ from .line_protocol import Decoder, with_default_time
 from .sources import CHECK_CHUNK, FrameSource, Problem, RecordsSource, Source, TextSource, point_conflicts
 
 if TYPE_CHECKING:
+    from .line_protocol.field_types import FieldTypes
     from .line_protocol.points import PointIndex
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,11 @@ class Outgoing:
                 log.warning("%s: %s", source.name, note)
         for note in self._decoder.notes if self._decoder is not None else []:
             log.warning("%s", note)
+
+    def checked_fields(self) -> FieldTypes | None:
+        """The field types of the entries the last pass checked (with ``skip_bad``), else None."""
+        decoder = self._decoder
+        return decoder.types if decoder is not None and decoder.check else None
 
     def rows_without_fields(self) -> int:
         """Rows of frames read row by row in the last pass that were not written: every

@@ -111,6 +111,14 @@ class Batch:
             self._entries = list(self._entries)
         return self._entries
 
+    def texts(self) -> Sequence[str]:
+        """The entries, one text each: a frame's cut from its body, which is cheaper
+        than making them one by one, unless an entry holds a newline."""
+        if isinstance(self._entries, (list, tuple)):
+            return self._entries
+        texts = self.body().decode("utf-8").split("\n")
+        return texts if len(texts) == len(self.numbers) else self.entries
+
     def halves(self) -> tuple[Batch, Batch]:
         middle = len(self.entries) // 2
         return self._part(0, middle), self._part(middle, len(self.entries))

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..line_protocol.frames import FrameMapping
 from ..line_protocol.precision import check_precision
@@ -31,6 +31,9 @@ from .responses import rejected_lines, server_message
 from .retry import RetryPolicy, jitter_source, parse_retry_after
 from .sender import Sender, Stopped
 from .transport import Answer, Transport, TransportFailure
+
+if TYPE_CHECKING:
+    from ..line_protocol.tally import MeasurementTally
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +83,9 @@ class _Run:
     """The state of one ``write()``: what the server confirmed, and whether the
     caller abandoned it."""
 
-    def __init__(self, bucket: str) -> None:
+    def __init__(self, bucket: str, tally: MeasurementTally | None = None) -> None:
         self.bucket = bucket
+        self.tally = tally
         self.lines = self.batches = self.bytes = self.compressed = self.retries = 0
         self.started = time.monotonic()
         self.reported = self.started
@@ -268,14 +272,21 @@ class InfluxDBWriteClient:
         )
 
     def write_inputs(
-        self, bucket: str, inputs: list[Input], *, precision: str = "ns", org: str | None = None
+        self,
+        bucket: str,
+        inputs: list[Input],
+        *,
+        precision: str = "ns",
+        org: str | None = None,
+        tally: MeasurementTally | None = None,
     ) -> WriteResult:
         """Write several inputs as one write, in order, as :meth:`write` writes one.
 
         Each :class:`Input` is batched on its own (a frame as Arrow slices, text
         framed, records encoded, framed entries as they are), and its lines are
         numbered within it: messages and rejected lines name the input and its
-        own line, record or row number.
+        own line, record or row number. ``tally`` counts each batch the server
+        confirms, per measurement (for lineage; it costs a cut of each entry).
         """
         try:
             check_precision(precision)
@@ -286,7 +297,7 @@ class InfluxDBWriteClient:
         if self._transport.aborted:
             raise InfluxDBWriteError("the write was aborted before it started; nothing was sent")
         url, params = self._endpoint(bucket, precision, org or self.org)
-        run = _Run(bucket)
+        run = _Run(bucket, tally)
         self._runs.add(run)
         sender = Sender(lambda batch: self._send(run, url, params, batch))
         bad_data: BaseException | None = None
@@ -503,10 +514,12 @@ class InfluxDBWriteClient:
             else:
                 status = answer.status
                 if 200 <= status < 300:
-                    run.lines += len(batch.entries)
+                    run.lines += len(batch.numbers)  # a frame's entries stay unmade
                     run.batches += 1
                     run.bytes += len(body)
                     run.compressed += len(payload)
+                    if run.tally is not None:
+                        run.tally.add(batch.texts(), body.isascii())
                     self._report(run, final=False)
                     return
                 common: dict[str, Any] = {"lines_written": run.lines}

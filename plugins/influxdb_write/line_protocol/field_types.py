@@ -122,6 +122,16 @@ class FieldTypes:
                 break
         return True
 
+    def fields(self) -> dict[str, dict[str, str]]:
+        """Each measurement's field keys with their type as words (``"a float"``), in
+        the order first seen: every field of the input unless :attr:`notes` says the
+        tracking limit was reached. Tag keys tracked for InfluxDB 3 are left out."""
+        found: dict[str, dict[str, str]] = {}
+        for (measurement, key), (kind, _, _) in self._seen.items():
+            if kind != TAG:
+                found.setdefault(measurement, {})[key] = kind
+        return found
+
     def _add(self, pair: tuple[str, str], first: tuple[str, int, int]) -> bool:
         """Remember a pair's first type and place; False once the limit is reached."""
         if len(self._seen) >= self.limit:
