@@ -9,6 +9,7 @@ import json
 import time
 from pathlib import Path
 
+import airflow.sdk
 import pytest
 
 from airflow_stack import start_airflow
@@ -17,6 +18,11 @@ from servers import InfluxDB1
 DAGS = Path(__file__).parent / "dags_scheduler"
 TOKEN = "scheduler-token-never-shown-71d"
 CONSUMER = "iw_sched_consumer"
+
+
+def task_logs(home: Path, run_id: str) -> str:
+    """The task logs of a run, for a failure's message."""
+    return "\n".join(path.read_text()[-3000:] for path in home.glob(f"logs/**/run_id={run_id}/**/*.log"))
 
 
 def test_a_consumer_runs_for_a_write_that_landed_only(
@@ -61,5 +67,63 @@ def test_a_consumer_runs_for_a_write_that_landed_only(
         assert [row["run"] for row in influxd.rows("SELECT * FROM sched", "iw_sched")] == ["written"]
         time.sleep(5)
         assert len(consumer_runs()) == 1
+    finally:
+        stack.stop()
+
+
+def test_a_partitioned_write_stamps_its_partition_and_carries_it_to_the_consumer(
+    tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1
+) -> None:
+    """Airflow 3.2+: a run of a partition timetable writes its untimed line at the
+    partition's date (so a second run of the partition overwrites it), its asset event
+    through the alias carries the partition key, and the DAG scheduled on the alias by a
+    partitioned asset timetable runs for that partition."""
+    if not hasattr(airflow.sdk, "CronPartitionTimetable"):
+        pytest.skip("partitions came with Airflow 3.2")
+    influxd.create("iw_part")
+    conn = {"conn_type": "influxdb_write", "host": influxd.url, "password": TOKEN, "extra": {"api": "v1"}}
+    stack = start_airflow(
+        tmp_path_factory.mktemp("airflow-partitions"),
+        DAGS,
+        AIRFLOW_CONN_INFLUXDB_WRITE_DEFAULT=json.dumps(conn),
+    )
+    key, hour = "2024-03-01T10:00:00", 1709287200 * 10**9  # the partition date, in ns
+    try:
+        dag_ids = {"iw_part_write", "iw_part_consumer"}
+        stack.wait_for_dags(dag_ids)
+        for dag_id in dag_ids:
+            assert stack.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False}).ok
+
+        def write() -> str:
+            body = {"logical_date": None, "partition_key": key}
+            answer = stack.api("POST", "/dags/iw_part_write/dagRuns", json=body)
+            assert answer.ok, answer.text
+            run_id: str = answer.json()["dag_run_id"]
+            finished = stack.wait_for_run("iw_part_write", run_id)
+            assert finished["state"] == "success", task_logs(stack.home, run_id)
+            return run_id
+
+        def written() -> list[tuple[int, int]]:
+            rows = influxd.rows("SELECT * FROM part", "iw_part")
+            return [(row["time"], row["v"]) for row in rows if row["key"] == key]
+
+        first = write()
+        assert written() == [(hour, 1)]
+        events = stack.api("GET", "/assets/events", params={"source_run_id": first}).json()["asset_events"]
+        assert [(event["source_run_id"], event["partition_key"]) for event in events] == [(first, key)]
+
+        def consumed() -> list[dict[str, object]]:
+            runs = stack.api("GET", "/dags/iw_part_consumer/dagRuns").json()["dag_runs"]
+            return [run for run in runs if run["partition_key"] == key]
+
+        (consumer,) = stack.wait_for("the consumer's run of the partition", consumed, seconds=180)
+        run_id = str(consumer["dag_run_id"])
+        assert stack.wait_for_run("iw_part_consumer", run_id)["state"] == "success", stack.log_tail()
+        path = f"/dags/iw_part_consumer/dagRuns/{run_id}/taskInstances/read/xcomEntries/return_value"
+        returned = stack.api("GET", path, params={"deserialize": True}).json()["value"]
+        assert returned == {"partition_key": key, "event_partition_key": key, "lines": 1}
+
+        write()  # the same partition again: the same point, overwritten
+        assert written() == [(hour, 1)]
     finally:
         stack.stop()

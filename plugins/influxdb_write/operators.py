@@ -102,9 +102,11 @@ class InfluxDBWriteOperator(BaseOperator):
     :param precision: ``ns``, ``us``, ``ms`` or ``s``; default the connection's.
     :param influxdb_conn_id: the ``influxdb_write`` connection.
     :param default_time: the time given to lines and records that have none:
-        ``"data_interval_end"`` (default) stamps them with the run's data
-        interval end (or logical date, or run time when there is none), so a
-        retry or re-run overwrites the same points instead of adding new ones;
+        ``"data_interval_end"`` (default) stamps them with the run's partition
+        date when the run is partitioned (Airflow 3.2+), else its data interval
+        end (or logical date, or run time when there is none), so a retry, a
+        re-run or another run of the same partition overwrites the same points
+        instead of adding new ones;
         a ``datetime`` stamps that time; ``None`` leaves them to the server's clock.
     :param validate: ``"strict"`` (default) checks the whole input before the
         first byte is sent and fails listing every bad line, writing nothing;
@@ -338,6 +340,7 @@ class InfluxDBWriteOperator(BaseOperator):
         if not isinstance(when, dt.datetime):
             dag_run = context.get("dag_run")
             candidates = [
+                context.get("partition_date"),  # Airflow 3.2+: the data of a partitioned run is its partition's
                 context.get("data_interval_end"),
                 context.get("logical_date"),
                 getattr(dag_run, "run_after", None),
