@@ -13,6 +13,7 @@ from pathlib import Path
 import airflow.sdk
 import pytest
 
+from airflow_cli import v1_connection
 from airflow_stack import AirflowStack, start_airflow
 from servers import InfluxDB1
 
@@ -32,11 +33,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, influxd: InfluxDB1) -> Itera
     no scheduled run: its start date is far ahead)."""
     for db in ("iw_sched", "iw_part"):
         influxd.create(db)
-    conn = {"conn_type": "influxdb_write", "host": influxd.url, "password": TOKEN, "extra": {"api": "v1"}}
+    conn = json.dumps(v1_connection(influxd.url, TOKEN))
     running = start_airflow(
-        tmp_path_factory.mktemp("airflow-scheduler"),
-        DAGS,
-        AIRFLOW_CONN_INFLUXDB_WRITE_DEFAULT=json.dumps(conn),
+        tmp_path_factory.mktemp("airflow-scheduler"), DAGS, AIRFLOW_CONN_INFLUXDB_WRITE_DEFAULT=conn
     )
     try:
         dag_ids = {"iw_sched_dry_run", "iw_sched_refused", "iw_sched_write", CONSUMER}
