@@ -340,7 +340,7 @@ class InfluxDBWriteOperator(BaseOperator):
         if not isinstance(when, dt.datetime):
             dag_run = context.get("dag_run")
             candidates = [
-                context.get("partition_date"),  # Airflow 3.2+: the data of a partitioned run is its partition's
+                context.get("partition_date"),  # Airflow 3.2+: a partitioned run writes its partition
                 context.get("data_interval_end"),
                 context.get("logical_date"),
                 getattr(dag_run, "run_after", None),

@@ -8,14 +8,14 @@ not what it meant to send.
 An entry's series key (its measurement and tags, as written) ends at its first
 space no backslash precedes. A batch's series keys are cut with string methods
 mapped over its entries, and only the distinct ones are read for their
-measurement and tag keys, so the common entry costs no parse and no Python
-step of its own. An entry whose key cannot be cut that way (it starts with
-blanks, or its measurement or a tag holds an escaped space) is read by the
-grammar.
+measurement and tag keys (a key with a backslash by the grammar), so the common
+entry costs no parse and no Python step of its own. An entry whose key the cut
+gets wrong (blanks before it, an escaped space in it) has its key found by one
+regular expression match.
 
 Bounded: past ``limit`` measurements nothing more is counted per measurement
 (:attr:`MeasurementTally.over`), and past ``series_limit`` distinct series keys
-new ones are read again in each batch instead of remembered.
+the keys remembered are forgotten, and read again as they come.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from operator import itemgetter
 from typing import NamedTuple
 
 from .escaping import unescape_measurement
@@ -36,7 +35,7 @@ MAX_MEASUREMENTS = 100  # measurements counted one by one, per write
 MAX_SERIES = 100_000  # distinct series keys remembered with their measurement and tag keys
 
 _GRAMMAR = rules_for("ns", checks=False)  # entries were checked, or the caller chose not to
-_FIRST = itemgetter(0)
+_FIRST = operator.itemgetter(0)
 _SPACES = itertools.repeat(" ")
 _BACKSLASH = itertools.repeat("\\")
 # An entry's series key ends at its first space no backslash precedes (and that
@@ -98,10 +97,7 @@ class MeasurementTally:
         keys = _series_keys(entries)
         series = self._series
         if len(series) > self.series_limit or len(self._shapes) > self.series_limit:
-            series.clear()  # a new start: what is cut again costs a parse, not memory
-            self._shapes.clear()
-            self._names.clear()
-            self._numbers.clear()
+            self._forget()  # a new start: what is cut again costs a parse, not memory
         for key in set(keys).difference(series):
             series[key] = self._shape(key)
         numbers = list(map(series.__getitem__, keys))
@@ -109,7 +105,7 @@ class MeasurementTally:
         lengths: Sequence[int] = (
             list(map(len, entries)) if ascii else [len(e.encode("utf-8", "surrogatepass")) for e in entries]
         )
-        names = {self._shapes[number][0] for number in shapes}
+        names = {self._names[number] for number in shapes}
         if len(names) == 1:
             return self._count_shapes(shapes, {names.pop(): sum(lengths) + len(entries) - 1})
         named = list(map(self._names.__getitem__, numbers))
@@ -123,6 +119,12 @@ class MeasurementTally:
                 sizes[name] += length + 1
         sizes[named[-1]] -= 1  # no newline after a request's last entry
         self._count_shapes(shapes, sizes)
+
+    def _forget(self) -> None:
+        self._series.clear()
+        self._shapes.clear()
+        self._names.clear()
+        self._numbers.clear()
 
     def _count_shapes(self, shapes: Counter[int], sizes: dict[str, int]) -> None:
         for number, lines in shapes.items():
@@ -151,7 +153,7 @@ class MeasurementTally:
                 self.over = True
                 self._counts.clear()
                 self._tags.clear()
-                self._series.clear()
+                self._forget()
                 return False
             counts = self._counts[name] = [0, 0]
             self._tags[name] = {}
