@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -34,6 +35,7 @@ class AirflowStack:
     url: str
     env: dict[str, str]
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    groups: set[int] = field(default_factory=set)  # process groups led by processes started here
     _token: str = ""
 
     def log_tail(self, chars: int = 3000) -> str:
@@ -88,8 +90,12 @@ class AirflowStack:
         return result
 
     def stop(self) -> None:
+        """Stop every process; those started here with their children (the scheduler's
+        executor workers and log server would outlive it), as each leads a process group."""
         for process in self.processes.values():
-            if process.poll() is None:
+            if process.pid in self.groups:
+                _signal_group(process.pid, signal.SIGTERM)
+            elif process.poll() is None:
                 process.terminate()
         for process in self.processes.values():
             try:
@@ -97,6 +103,15 @@ class AirflowStack:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        for group in self.groups:
+            _signal_group(group, signal.SIGKILL)  # what is left of it
+
+
+def _signal_group(group: int, number: int) -> None:
+    try:
+        os.killpg(group, number)
+    except ProcessLookupError:  # the group is gone
+        pass
 
 
 def start_airflow(home: Path, dags: Path, **extra_env: str) -> AirflowStack:
@@ -135,8 +150,14 @@ def start_airflow(home: Path, dags: Path, **extra_env: str) -> AirflowStack:
             args = ["--port", str(port), "--host", "127.0.0.1"] if name == "api-server" else []
             log = (home / f"{name}.log").open("wb")
             stack.processes[name] = subprocess.Popen(
-                [AIRFLOW, name, *args], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=home
+                [AIRFLOW, name, *args],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=home,
+                start_new_session=True,  # a process group, stopped as one
             )
+            stack.groups.add(stack.processes[name].pid)
 
         def answers() -> bool:
             try:

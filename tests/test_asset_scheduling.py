@@ -5,9 +5,11 @@ from ``airflow_stack.py``)."""
 
 from __future__ import annotations
 
+import csv
 import json
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import airflow.sdk
@@ -15,9 +17,10 @@ import pytest
 
 from airflow_cli import v1_connection
 from airflow_stack import AirflowStack, start_airflow
-from servers import InfluxDB1
+from servers import InfluxDB1, start_influxd
 
 DAGS = Path(__file__).parent / "dags_scheduler"
+SAMPLES = Path(__file__).parent.parent / "dags"
 TOKEN = "scheduler-token-never-shown-71d"
 CONSUMER = "iw_sched_consumer"
 
@@ -123,3 +126,71 @@ def test_a_partitioned_write_stamps_its_partition_and_carries_it_to_the_consumer
 
     write()  # the same partition again: the same point, overwritten
     assert written() == [(hour, 1)]
+
+
+def test_the_sample_partition_pair_loads_one_hour_and_summarises_it(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """``dags/influxdb_etl_meter_partitions.py`` on a real scheduler: the partition
+    2025-01-01T03:00:00 loads exactly the rows of 03.csv (on an influxd of its own: the
+    sample DAG tests own the ``energy`` database of the shared one), and the summary
+    DAG runs for that partition with the write's summary."""
+    if not hasattr(airflow.sdk, "CronPartitionTimetable"):
+        pytest.skip("partitions came with Airflow 3.2")
+    hour = SAMPLES / "data" / "landing" / "2025-01-01" / "03.csv"
+    with hour.open(newline="") as stream:
+        expected = {(row["time"], row["meter"], float(row["kwh"])) for row in csv.DictReader(stream)}
+    influxd = start_influxd(tmp_path_factory.mktemp("influxd-partitions"))
+    try:
+        influxd.create("energy")
+        stack = start_airflow(
+            tmp_path_factory.mktemp("airflow-samples"),
+            SAMPLES,
+            AIRFLOW_CONN_INFLUXDB_WRITE_DEFAULT=json.dumps(v1_connection(influxd.url, TOKEN)),
+            AIRFLOW__CORE__PLUGINS_FOLDER=str(SAMPLES.parent / "plugins"),
+        )
+        try:
+            etl, summary, key = (
+                "influxdb_etl_meter_partitions",
+                "influxdb_partition_summary",
+                "2025-01-01T03:00:00",
+            )
+            stack.wait_for_dags({etl, summary})
+            for dag_id in (etl, summary):
+                assert stack.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False}).ok
+            answer = stack.api(
+                "POST", f"/dags/{etl}/dagRuns", json={"logical_date": None, "partition_key": key}
+            )
+            assert answer.ok, answer.text
+            run_id = answer.json()["dag_run_id"]
+            assert stack.wait_for_run(etl, run_id)["state"] == "success", task_logs(stack.home, run_id)
+            rows = influxd.query("SELECT time, meter, kwh FROM meter_reading", "energy")
+            landed = {
+                (datetime.fromtimestamp(time / 1e9, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), meter, kwh)
+                for series in rows
+                for time, meter, kwh in series["values"]
+            }
+            assert landed == expected
+
+            def consumed() -> list[dict[str, object]]:
+                runs = stack.api("GET", f"/dags/{summary}/dagRuns").json()["dag_runs"]
+                return [run for run in runs if run["partition_key"] == key]
+
+            (consumer,) = stack.wait_for("the summary's run of the partition", consumed, seconds=180)
+            consumer_id = str(consumer["dag_run_id"])
+            assert stack.wait_for_run(summary, consumer_id)["state"] == "success", task_logs(
+                stack.home, consumer_id
+            )
+            path = (
+                f"/dags/{summary}/dagRuns/{consumer_id}/taskInstances/log_partition/xcomEntries/return_value"
+            )
+            returned = stack.api("GET", path, params={"deserialize": True}).json()["value"]
+            assert (returned["partition_key"], returned["bucket"], returned["lines"]) == (
+                key,
+                "energy",
+                len(expected),
+            )
+        finally:
+            stack.stop()
+    finally:
+        influxd.stop()

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import airflow.sdk
 import pytest
 
 from airflow_cli import AIRFLOW, airflow_home, json_out, logged_lines, metadata_db, output_of, run_dag
@@ -33,6 +34,8 @@ SAMPLE_DAGS = {
     "influxdb_write_summary",
     "influxdb_backfill_archive",
 }
+if hasattr(airflow.sdk, "CronPartitionTimetable"):  # Airflow 3.2+
+    SAMPLE_DAGS |= {"influxdb_etl_meter_partitions", "influxdb_partition_summary"}
 
 
 @pytest.fixture(scope="module")
