@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from fault_server import FaultServer, Reply
-from influxdb_write.client import InfluxDBWriteClient, InfluxDBWriteError, RetryPolicy
-from influxdb_write.line_protocol import iter_entries, parse_lines
+from influxdb_write.client import InfluxDBWriteClient, InfluxDBWriteError, Input, RetryPolicy
+from influxdb_write.line_protocol import FrameMapping, iter_entries, parse_lines
 from influxdb_write.line_protocol.tally import Measurement, MeasurementTally
 
 CORPUS = Path(__file__).resolve().parent / "data" / "line-protocol-corpus" / "corpus.json"
@@ -124,8 +124,6 @@ def test_the_client_counts_only_the_batches_the_server_confirmed(fault: FaultSer
     lines = [f"{'cpu' if i % 3 else 'mem'},host=h{i % 4} v={i}i {i}" for i in range(1, 11)]
     fault.will(Reply(204), Reply(204), Reply(400, '{"code":"invalid","message":"no"}'))
     tally = MeasurementTally()
-    from influxdb_write.client import Input
-
     with pytest.raises(InfluxDBWriteError) as caught:
         client(fault, max_batch_lines=4).write_inputs("b", [Input(lines)], tally=tally)
     assert caught.value.lines_written == 8
@@ -135,9 +133,6 @@ def test_the_client_counts_only_the_batches_the_server_confirmed(fault: FaultSer
 
 def test_a_frame_is_counted_from_the_bodies_it_is_sent_in(fault: FaultServer) -> None:
     pa = pytest.importorskip("pyarrow")
-    from influxdb_write.client import Input
-    from influxdb_write.line_protocol import FrameMapping
-
     frame = pa.table(
         {
             "time": pa.array(range(1, 7), pa.int64()),
