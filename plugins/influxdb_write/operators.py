@@ -583,15 +583,17 @@ class InfluxDBWriteOperator(BaseOperator):
         summary.update(skipped=outgoing.skipped, rows_without_fields=without_fields)
         summary.update(overwritten=outgoing.count_overwritten())
         if result.lines:
-            types = checking.types if self.validate == "strict" else outgoing.checked_fields()
-            fields = types.fields() if types is not None and not types.notes else None
-            measurements = tally.measurements() if tally is not None else None
-            if tally is not None and measurements is None:
-                log.warning(
-                    "Lineage names bucket %r, not its measurements: the write has more than %d",
-                    bucket,
-                    tally.limit,
-                )
+            measurements = fields = None
+            if tally is not None:  # the field types are read only for lineage that names measurements
+                types = checking.types if self.validate == "strict" else outgoing.checked_fields()
+                fields = types.fields() if types is not None and not types.notes else None
+                measurements = tally.measurements()
+                if measurements is None:
+                    log.warning(
+                        "Lineage names bucket %r, not its measurements: the write has more than %d",
+                        bucket,
+                        tally.limit,
+                    )
             self._landed = lineage.Landed(bucket, result.lines, result.bytes, measurements, fields)
             hook.report_lineage(bucket)
         for outlet in self.outlets:
