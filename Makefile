@@ -43,10 +43,11 @@ CORE_TESTS := tests/test_corpus.py tests/test_corpus_influxd.py tests/test_encod
 test: servers celery-servers browser lint typecheck pytest pytest-oldest pytest-pythons
 
 servers:
-	@if ! command -v influxd >/dev/null || ! command -v victoria-metrics >/dev/null; then \
+	@if ! command -v influxd >/dev/null || ! command -v victoria-metrics >/dev/null \
+		|| ! command -v stunnel4 >/dev/null || ! command -v tinyproxy >/dev/null; then \
 		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
 		$$SUDO apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q victoria-metrics influxdb; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q victoria-metrics influxdb stunnel4 tinyproxy; \
 	fi
 
 # The Celery tests (tests/test_celery_backfill.py) run Redis, the broker, and

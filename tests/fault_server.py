@@ -7,6 +7,8 @@ status with headers and body, or one of these faults:
 - ``"hang"``: read the request and never answer (until the server closes);
 - ``("slow", seconds, reply)``: answer after ``seconds``;
 - ``("trickle", seconds, reply)``: send the answer one byte every ``seconds``;
+- ``("body_trickle", seconds, reply)``: send the head at once, then the body one
+  byte every ``seconds`` (a proxy relays it so; it holds a trickled head back);
 - ``("echo", status)``: answer ``status`` with the request's headers in the body,
   as some proxies' error pages do;
 - ``("head_trickle", seconds, reply)``: send the status line of ``reply`` at once,
@@ -140,7 +142,8 @@ class FaultServer:
                     kind, seconds, reply = cast(tuple[str, float, Reply], step)
                     if kind == "slow":
                         time.sleep(seconds)
-                    self._answer(reply, trickle=seconds if kind == "trickle" else 0.0)
+                    trickle = seconds if kind in ("trickle", "body_trickle") else 0.0
+                    self._answer(reply, trickle=trickle, head_first=kind == "body_trickle")
 
             def _trickle_head(self, reply: Reply, seconds: float) -> None:
                 self.close_connection = True
@@ -156,7 +159,7 @@ class FaultServer:
                 except OSError:  # the client gave up
                     pass
 
-            def _answer(self, reply: Reply, trickle: float = 0.0) -> None:
+            def _answer(self, reply: Reply, trickle: float = 0.0, head_first: bool = False) -> None:
                 body = reply.body.encode()
                 head = [f"HTTP/1.1 {reply.status} X", f"Content-Length: {len(body)}"]
                 head += [f"{name}: {value}" for name, value in reply.headers.items()]
@@ -167,8 +170,11 @@ class FaultServer:
                     self.wfile.write(raw)
                     return
                 self.close_connection = True
+                start = len(raw) - len(body) if head_first else 0
                 try:
-                    for index in range(len(raw)):
+                    self.wfile.write(raw[:start])
+                    self.wfile.flush()
+                    for index in range(start, len(raw)):
                         if server._closing.wait(trickle):
                             return
                         self.wfile.write(raw[index : index + 1])

@@ -225,6 +225,7 @@ def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     subprocess.run(
         [
             *"openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost".split(),
+            *("-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
             "-keyout",
             key,
             "-out",
@@ -243,17 +244,20 @@ def tls_server(self_signed: tuple[str, str]) -> Iterator[FaultServer]:
     server.close()
 
 
-def test_a_refused_certificate_is_not_retried(tls_server: FaultServer) -> None:
+def test_a_refused_certificate_is_not_retried(tls_server: FaultServer, self_signed: tuple[str, str]) -> None:
     sleeps = Sleeps()
     started = time.monotonic()
     with pytest.raises(ConnectError) as caught:
         client(tls_server, sleep=sleeps).write("b", LINES)
     assert sleeps == [] and time.monotonic() - started < 5
-    assert "TLS failed" in str(caught.value) and "set verify_ssl to false" in str(caught.value)
+    assert "the server's certificate was refused (self-signed certificate)" in str(caught.value)
+    assert "set ca_cert to the CA that signed the server's certificate" in str(caught.value)
     assert "none of lines 1-10 or later lines were written" in str(caught.value)
     assert isinstance(caught.value.__cause__, requests.exceptions.SSLError)
-    with pytest.raises(ConnectError, match="verify_ssl"):
+    with pytest.raises(ConnectError, match="set ca_cert"):
         client(tls_server).check_write("b")
+    # The server's own certificate, given as the CA, is trusted.
+    assert "accepts writes" in client(tls_server, ca_cert=self_signed[0]).check_write("b")
 
 
 def test_verification_off_warns_once_per_client(

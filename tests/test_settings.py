@@ -239,7 +239,8 @@ def test_unknown_extras_list_the_known_ones() -> None:
         settings(bukcet="b", extra__influxdb_write__colour="red")
     assert str(caught.value) == (
         "unknown connection extra(s) bukcet, colour; known extras: "
-        "region, org, bucket, precision, api, timeout, verify_ssl, gzip_level, accept_partial, no_sync"
+        "region, org, bucket, precision, api, timeout, verify_ssl, ca_cert, client_cert, client_key, "
+        "client_key_password, proxy, proxy_from_env, headers, gzip_level, accept_partial, no_sync"
     )
 
 
@@ -269,3 +270,59 @@ def test_token_stays_out_of_repr() -> None:
     got = settings(org="o")
     assert got.token == TOKEN
     assert TOKEN not in repr(got) and "token" not in repr(got)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"headers": {"Authorization": "Bearer x"}}, "header 'Authorization' may not be set in headers"),
+        ({"headers": {"content-type": "text/csv"}}, "header 'content-type' may not be set in headers"),
+        ({"headers": {"Content-Encoding": "br"}}, "header 'Content-Encoding' may not be set"),
+        ({"headers": {"Proxy-Authorization": "Basic x"}}, "the proxy extra's URL sets it"),
+        ({"headers": '{"Authorization": "Token stolen"}'}, "header 'Authorization' may not be set"),
+        ({"headers": {"X-Key": "a\r\nInjected: 1"}}, "header 'X-Key': the value holds a line break"),
+        ({"headers": {"X Key": "v"}}, "header name 'X Key' is not a valid HTTP header name"),
+        ({"headers": {"X-Key": 5}}, "header 'X-Key': the value must be text, not int"),
+        ({"headers": "[1, 2]"}, "headers extra '[1, 2]' is not a JSON object of text values"),
+        ({"headers": "{not json"}, "is not a JSON object of text values"),
+        ({"proxy": "socks5://proxy:1080"}, "must start with http:// or https://"),
+        ({"proxy": "http://proxy"}, "has no port; write it as http://host:port"),
+        ({"proxy": "http://:3128"}, "has no host"),
+        ({"client_key": "/keys/client.key"}, "client_key is set but client_cert is not"),
+        ({"client_key_password": "secret-pass"}, "client_key_password is set but client_cert is not"),
+        ({"ca_cert": "/etc/ca.pem", "verify_ssl": "false"}, "ca_cert is set but certificate verification"),
+        (
+            {"ca_cert": "-----BEGIN CERTIFICATE-----\nMIIB"},
+            "ca_cert: the PEM text holds no whole PEM certificate",
+        ),
+        (
+            {
+                "client_cert": "/c.pem",
+                "client_key": "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----",
+            },
+            "client_key: the PEM text holds no whole PEM private key",
+        ),
+    ],
+)
+def test_network_extras_are_refused_at_parse_time_naming_what_to_fix(
+    extra: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError) as caught:
+        settings(**extra)
+    assert message in str(caught.value)
+    assert "stolen" not in str(caught.value) and "Injected" not in str(caught.value)
+
+
+def test_network_extras_parse_from_json_and_from_a_uri_query() -> None:
+    parsed = settings(
+        headers='{"X-Tenant": "acme"}',
+        proxy="http://alice:p%40ss@proxy:3128",
+        proxy_from_env="no",
+        ca_cert="/etc/ssl/private-ca.pem",
+    )
+    assert parsed.headers == {"X-Tenant": "acme"}
+    assert parsed.proxy == "http://alice:p%40ss@proxy:3128" and parsed.proxy_from_env is False
+    assert parsed.ca_cert == "/etc/ssl/private-ca.pem"
+    assert settings().proxy_from_env is True
+    shown = repr(parsed)
+    assert "p%40ss" not in shown and "acme" not in shown and TOKEN not in shown

@@ -7,6 +7,7 @@ other extras are defaults for writes (see :mod:`influxdb_write.settings`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -48,7 +49,7 @@ class InfluxDBWriteHook(BaseHook):
         """The connection's settings; ``ValueError`` naming the connection if they are wrong."""
         conn = self.get_connection(self.influxdb_conn_id)
         try:
-            return ConnectionSettings.from_parts(
+            settings = ConnectionSettings.from_parts(
                 host=conn.host,
                 port=conn.port,
                 login=conn.login,
@@ -57,6 +58,8 @@ class InfluxDBWriteHook(BaseHook):
             )
         except ValueError as exc:
             raise ValueError(f"connection {self.influxdb_conn_id!r}: {exc}") from None
+        _mask(settings)
+        return settings
 
     def get_client(self, **overrides: Any) -> InfluxDBWriteClient:
         """A new client configured from the connection; keyword arguments override it.
@@ -71,6 +74,13 @@ class InfluxDBWriteHook(BaseHook):
             "api": s.api,
             "timeout": (min(10.0, s.timeout), s.timeout),
             "verify": s.verify_ssl,
+            "ca_cert": s.ca_cert,
+            "client_cert": s.client_cert,
+            "client_key": s.client_key,
+            "client_key_password": s.client_key_password,
+            "proxy": s.proxy,
+            "proxy_from_env": s.proxy_from_env,
+            "headers": s.headers,
             "gzip_level": s.gzip_level,
         }
         if s.api == "v3":
@@ -153,30 +163,20 @@ class InfluxDBWriteHook(BaseHook):
 
         Only InfluxDB 2.x OSS and Cloud (``api="v2"``) have a UI with bucket pages;
         InfluxDB 1.x and InfluxDB 3 Core/Enterprise have none. For v2 the bucket's
-        and org's ids are looked up (needs read access to buckets); if that fails,
-        the link opens the InfluxDB UI's home page.
+        and org's ids are looked up (needs read access to buckets), through the
+        connection's TLS, proxy and headers; if that fails, the link opens the
+        InfluxDB UI's home page.
         """
-        import requests
-
         s = self.settings
         if s.api != "v2":
             return None
         if not s.token:
             return s.url
-        try:
-            response = requests.get(
-                f"{s.url}/api/v2/buckets",
-                params={"name": bucket, **({"org": s.org} if s.org else {})},
-                headers={"Authorization": f"Token {s.token}", "Accept": "application/json"},
-                timeout=(5, 5),
-                verify=s.verify_ssl,
-            )
-            found = response.json().get("buckets") or [] if response.ok else []
-        except (requests.RequestException, ValueError):
-            found = []
-        if len(found) != 1:
+        with self.get_client() as client:
+            found = client.find_bucket(bucket)
+        if found is None:
             return s.url
-        return f"{s.url}/orgs/{found[0]['orgID']}/load-data/buckets/{found[0]['id']}"
+        return f"{s.url}/orgs/{found[0]}/load-data/buckets/{found[1]}"
 
     def test_connection(self) -> tuple[bool, str]:
         """Check that the token can write to the connection's bucket, writing no point."""
@@ -205,13 +205,51 @@ class InfluxDBWriteHook(BaseHook):
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
         """Extra fields for Airflow 3.0 and 3.1, which build forms from wtforms widgets."""
-        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        from flask_appbuilder.fieldwidgets import (  # type: ignore[import-not-found,import-untyped,unused-ignore]
+            BS3PasswordFieldWidget,
+            BS3TextAreaFieldWidget,
+            BS3TextFieldWidget,
+        )
         from flask_babel import lazy_gettext  # type: ignore[import-not-found,import-untyped,unused-ignore]
-        from wtforms import StringField  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        from wtforms import PasswordField, StringField  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
         from .provider import CONN_FIELDS
 
-        return {
-            name: StringField(lazy_gettext(spec["label"]), widget=BS3TextFieldWidget())
-            for name, spec in CONN_FIELDS.items()
-        }
+        fields = {}
+        for name, spec in CONN_FIELDS.items():
+            widget = spec["schema"].get("format")
+            if widget == "password":
+                fields[name] = PasswordField(lazy_gettext(spec["label"]), widget=BS3PasswordFieldWidget())
+            else:
+                area = widget == "multiline"
+                fields[name] = StringField(
+                    lazy_gettext(spec["label"]),
+                    widget=BS3TextAreaFieldWidget() if area else BS3TextFieldWidget(),
+                )
+        return fields
+
+
+def _mask(settings: ConnectionSettings) -> None:
+    """Have Airflow mask the secrets it does not know to mask by name: the key's text,
+    the proxy's password, the gateway headers' values. (It masks the token and the
+    values of extras named like secrets, ``client_key_password`` and ``proxy``.)"""
+    from .client.proxy import proxy_credentials
+    from .client.tls import is_pem
+
+    secrets = [settings.client_key_password, *(settings.headers or {}).values()]
+    credentials = proxy_credentials(settings.proxy)
+    if credentials:
+        secrets.append(credentials[1])
+    if settings.client_key and is_pem(settings.client_key):
+        secrets.append(settings.client_key)
+        # Each line of the key, in case a message shows only some of them.
+        secrets += [
+            line for line in re.split(r"\s+|\\n", settings.client_key) if len(line) > 8 and "-" not in line
+        ]
+    chosen = [secret for secret in secrets if secret]
+    if not chosen:
+        return
+    from airflow.sdk.log import mask_secret
+
+    for secret in chosen:
+        mask_secret(secret)

@@ -14,6 +14,7 @@ operator module read it at import time.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -22,6 +23,9 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from .client.constants import APIS, DEFAULT_GZIP_LEVEL
+from .client.headers import RESERVED, check_headers
+from .client.proxy import check_proxy
+from .client.tls import check_pem, check_tls_settings
 from .line_protocol import PRECISIONS
 from .regions import REGIONS, region_url
 
@@ -53,7 +57,7 @@ class Extra:
     name: str
     label: str
     description: str
-    kind: Literal["string", "number", "integer", "boolean"] = "string"
+    kind: Literal["string", "number", "integer", "boolean", "object"] = "string"
     default: Any = None
     choices: tuple[str, ...] = ()
     minimum: float | None = None
@@ -62,6 +66,9 @@ class Extra:
     unit: str = ""
     # What the form's choice list shows for "not set" (Airflow draws None as "null").
     unset_label: str = "not set"
+    # How the form draws a text: "password" hides it (and Airflow treats it as
+    # sensitive), "multiline" for PEM text.
+    widget: Literal["", "password", "multiline"] = ""
     # A check of the parsed value by the module that owns the rule; it raises
     # ValueError with that module's documented message, before ``choices`` is checked.
     check: Callable[[Any], object] | None = field(default=None, repr=False, compare=False)
@@ -75,6 +82,8 @@ class Extra:
             return "true or false (or 1/0, yes/no, on/off)"
         if self.kind == "string":
             return "text"
+        if self.kind == "object":
+            return 'a JSON object of text values, such as {"X-Tenant": "acme"}'
         if self.exclusive_minimum == 0:
             text = f"a positive {self.kind}"
         else:
@@ -131,6 +140,8 @@ class Extra:
                 schema[key] = bound
         if self.default is not None:
             schema["default"] = self.default
+        if self.widget:
+            schema["format"] = self.widget
         return {"label": self.label, "description": self.description, "schema": schema}
 
     def _convert(self, raw: Any) -> Any:
@@ -145,6 +156,13 @@ class Extra:
             return None
         if self.kind == "string":
             return raw if isinstance(raw, str) else None
+        if self.kind == "object":
+            if isinstance(raw, str):  # from a URI's query string
+                try:
+                    raw = json.loads(raw)
+                except ValueError:
+                    return None
+            return raw if isinstance(raw, dict) else None
         if self.kind == "integer":
             if isinstance(raw, int):
                 return raw
@@ -220,9 +238,61 @@ EXTRA_BY_NAME: dict[str, Extra] = {
         Extra(
             "verify_ssl",
             "Verify TLS certificates",
-            "Turn off only for a test server with a self-signed certificate.",
+            "Turn off only for a test server; for a private CA set the CA certificate instead.",
             kind="boolean",
             default=True,
+        ),
+        Extra(
+            "ca_cert",
+            "CA certificate",
+            "For a server whose certificate a private CA signed: that CA, as a path on the workers or "
+            "the PEM text. Empty: the usual bundle (certifi's, or REQUESTS_CA_BUNDLE).",
+            widget="multiline",
+            check=lambda value: check_pem("ca_cert", value, "CERTIFICATE"),
+        ),
+        Extra(
+            "client_cert",
+            "Client certificate (mutual TLS)",
+            "For a server that requires one: a path on the workers, or the PEM text (it may hold the key).",
+            widget="multiline",
+            check=lambda value: check_pem("client_cert", value, "CERTIFICATE"),
+        ),
+        Extra(
+            "client_key",
+            "Client key",
+            "The client certificate's private key: a path on the workers, or the PEM text. Masked.",
+            widget="password",
+            check=lambda value: check_pem("client_key", value, "PRIVATE KEY"),
+        ),
+        Extra(
+            "client_key_password",
+            "Client key password",
+            "The password of an encrypted client key. Masked.",
+            widget="password",
+        ),
+        Extra(
+            "proxy",
+            "Proxy",
+            "An HTTP(S) proxy for this connection, such as http://user:password@proxy:3128; "
+            "it wins over HTTPS_PROXY. Masked.",
+            widget="password",
+            check=check_proxy,
+        ),
+        Extra(
+            "proxy_from_env",
+            "Use the environment's proxy",
+            "With no proxy set: use HTTPS_PROXY/HTTP_PROXY and NO_PROXY as curl and requests do. "
+            "False: connect directly.",
+            kind="boolean",
+            default=True,
+        ),
+        Extra(
+            "headers",
+            "Extra HTTP headers",
+            'For an API gateway: a JSON object such as {"X-Tenant": "acme"}, sent with every request; '
+            f"it may not set {', '.join(RESERVED)}. Values are masked.",
+            kind="object",
+            check=check_headers,
         ),
         Extra(
             "gzip_level",
@@ -273,6 +343,13 @@ class ConnectionSettings:
     api: str = EXTRA_BY_NAME["api"].default
     timeout: float = EXTRA_BY_NAME["timeout"].default
     verify_ssl: bool = EXTRA_BY_NAME["verify_ssl"].default
+    ca_cert: str | None = field(default=EXTRA_BY_NAME["ca_cert"].default, repr=False)
+    client_cert: str | None = field(default=EXTRA_BY_NAME["client_cert"].default, repr=False)
+    client_key: str | None = field(default=EXTRA_BY_NAME["client_key"].default, repr=False)
+    client_key_password: str | None = field(default=EXTRA_BY_NAME["client_key_password"].default, repr=False)
+    proxy: str | None = field(default=EXTRA_BY_NAME["proxy"].default, repr=False)
+    proxy_from_env: bool = EXTRA_BY_NAME["proxy_from_env"].default
+    headers: Mapping[str, str] | None = field(default=EXTRA_BY_NAME["headers"].default, repr=False)
     gzip_level: int = EXTRA_BY_NAME["gzip_level"].default
     accept_partial: bool | None = EXTRA_BY_NAME["accept_partial"].default
     no_sync: bool | None = EXTRA_BY_NAME["no_sync"].default
@@ -308,6 +385,13 @@ class ConnectionSettings:
                 f"{' and '.join(misplaced)} extra(s) apply to api v3 (/api/v3/write_lp) only; "
                 f"remove them or set the api extra to v3 (it is {values['api']})"
             )
+        check_tls_settings(
+            verify=values["verify_ssl"],
+            ca_cert=values["ca_cert"],
+            client_cert=values["client_cert"],
+            client_key=values["client_key"],
+            client_key_password=values["client_key_password"],
+        )
         region = values.pop("region")
         if host and host.strip():
             url = _host_url(host.strip(), port)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -20,16 +21,20 @@ from .errors import (
     InputError,
     NotFoundError,
     PartialWriteError,
+    ProxyError,
     RedirectError,
     RejectedPointsError,
     RequestTooLargeError,
     RetriesExhaustedError,
     WriteHTTPError,
 )
+from .headers import check_headers
+from .proxy import proxy_credentials, proxy_for, redact_proxy
 from .redaction import Redactor
 from .responses import rejected_lines, server_message
 from .retry import RetryPolicy, jitter_source, parse_retry_after
 from .sender import Sender, Stopped
+from .tls import tls_context
 from .transport import Answer, Transport, TransportFailure
 
 if TYPE_CHECKING:
@@ -57,6 +62,22 @@ _EMPTY_WRITE_REFUSED = ("requires points", "write was empty", "empty write paylo
 # "404 page not found" / "not found", InfluxDB 2.x's JSON "path not found".
 _NO_SUCH_PATH = ("404 page not found", "not found", "path not found", "")
 _API_PATHS = {"v2": "/api/v2/write", "v1": "/write", "v3": "/api/v3/write_lp"}
+# What to do about a failure that another attempt cannot fix, by TransportFailure.kind.
+_CONNECT_ADVICE = {
+    "untrusted": "set ca_cert to the CA that signed the server's certificate (a path or the PEM text); "
+    "turn verify_ssl off only for a test server",
+    "hostname": "the certificate names another host: put the name it was issued for in the URL",
+    "client_cert_required": "the server requires a client certificate: set client_cert and client_key",
+    "client_cert_refused": "give a client_cert signed by a CA that the server trusts, with its client_key",
+    "tls_closed": "if the server requires a client certificate, set client_cert and client_key "
+    "(or check that it trusts their CA)",
+    "not_tls": "the server speaks plain HTTP there: use an http:// URL, or the port where it speaks TLS",
+    "tls": "check the URL's scheme and the server's certificate, or set verify_ssl to false "
+    "for a server with a self-signed certificate",
+    "proxy_auth": "put the proxy's user and password in the proxy setting (http://user:password@host:port)",
+    "proxy_refused": "the proxy will not carry requests to this server (its access rules); ask its "
+    "administrators, or connect directly (NO_PROXY, or proxy_from_env false)",
+}
 _RESEND_ADVICE = (
     "re-sending them is safe when every line has a timestamp: InfluxDB overwrites a point "
     "with the same measurement, tags and time"
@@ -108,6 +129,16 @@ class InfluxDBWriteClient:
       connecting to the last byte of the answer, ends within ``connect + read`` seconds
       however slowly the server sends.
     - ``verify``: TLS verification, or a CA bundle path. ``False`` logs one warning.
+    - ``ca_cert``: the CA to trust instead of the default bundle, as a path or its PEM
+      text; ``client_cert`` / ``client_key`` (paths or PEM text; the key may be in
+      ``client_cert``) and ``client_key_password`` for servers that require a client
+      certificate. Loaded once, here (:mod:`.tls`); a problem raises :class:`CertificateError`.
+    - ``proxy``: an HTTP(S) proxy URL, credentials in it (``http://user:password@host:3128``);
+      without it, ``proxy_from_env`` (default true) uses ``HTTPS_PROXY``/``HTTP_PROXY``/
+      ``NO_PROXY`` as ``requests`` and ``curl`` do (:mod:`.proxy`).
+    - ``headers``: extra headers for every request (an API gateway's); they may not
+      replace the ones the client sets (:mod:`.headers`). Their values are masked in
+      server text like the token.
     - ``gzip_level``: 0 sends plain text; default 1 (see DEFAULT_GZIP_LEVEL).
     - ``max_batch_lines`` / ``max_batch_bytes``: batch limits; entries are never split.
       ``max_batch_bytes`` defaults to what the API's servers take by default
@@ -131,6 +162,13 @@ class InfluxDBWriteClient:
         password: str | None = None,
         timeout: float | tuple[float, float] = (10.0, 60.0),
         verify: bool | str = True,
+        ca_cert: str | None = None,
+        client_cert: str | None = None,
+        client_key: str | None = None,
+        client_key_password: str | None = None,
+        proxy: str | None = None,
+        proxy_from_env: bool = True,
+        headers: Mapping[str, str] | None = None,
         gzip_level: int = DEFAULT_GZIP_LEVEL,
         max_batch_lines: int = 5_000,
         max_batch_bytes: int | None = None,
@@ -170,10 +208,28 @@ class InfluxDBWriteClient:
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._rand = rand
-        self._transport = Transport(timeout=self.timeout, verify=verify)
-        self._redact = Redactor(token, username, password)
+        extra_headers = check_headers(headers or {})
+        context = tls_context(
+            verify=verify is not False,
+            ca_cert=ca_cert,
+            client_cert=client_cert,
+            client_key=client_key,
+            client_key_password=client_key_password,
+        )
+        self.proxy = proxy_for(self.url, proxy, proxy_from_env)
+        self._transport = Transport(
+            timeout=self.timeout, verify=verify, ssl_context=context, proxy=self.proxy
+        )
+        self._redact = Redactor(
+            token,
+            username,
+            password,
+            secrets=[client_key_password, *extra_headers.values()],
+            basic=[pair for pair in [proxy_credentials(self.proxy)] if pair],
+        )
         self._runs: set[_Run] = set()
         self._headers = {
+            **extra_headers,
             "Content-Type": "text/plain; charset=utf-8",
             "Accept": "application/json",
         }
@@ -405,7 +461,7 @@ class InfluxDBWriteClient:
         """
         url, params = self._endpoint(bucket, "ns", org or self.org)
         try:
-            answer = self._post(url, params, b"", self._headers, sum(self.timeout))
+            answer = self._request("POST", url, params, b"", self._headers, sum(self.timeout))
         except TransportFailure as failure:
             raise self._connect_error(failure, "") from failure.__cause__
         if 300 <= answer.status < 400:
@@ -417,22 +473,40 @@ class InfluxDBWriteClient:
             raise self._http_error(answer.status, message, text, _EMPTY, 0)
         return f"{self.url} accepts writes to {bucket!r} with this token ({self.api} API)"
 
-    def _post(
-        self, url: str, params: dict[str, str], body: bytes, headers: dict[str, str], seconds: float
+    def find_bucket(self, bucket: str, *, org: str | None = None) -> tuple[str, str] | None:
+        """The org id and bucket id of ``bucket`` (``GET /api/v2/buckets``, v2 only),
+        through the same TLS, proxy and headers as writes; ``None`` when the server
+        does not say (no read access, several matches, any failure)."""
+        params = {"name": bucket}
+        if org or self.org:
+            params["org"] = str(org or self.org)
+        headers = {name: value for name, value in self._headers.items() if name != "Content-Type"}
+        try:
+            answer = self._request("GET", f"{self.url}/api/v2/buckets", params, b"", headers, 10.0)
+            found = json.loads(answer.text).get("buckets") or [] if answer.status == 200 else []
+            return (str(found[0]["orgID"]), str(found[0]["id"])) if len(found) == 1 else None
+        except (TransportFailure, ValueError, AttributeError, KeyError, TypeError):
+            return None
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, str],
+        body: bytes,
+        headers: dict[str, str],
+        seconds: float,
     ) -> Answer:
-        return self._transport.post(
-            url, params=params, body=body, headers=headers, auth=self._auth, seconds=seconds
+        return self._transport.send(
+            method, url, params=params, body=body, headers=headers, auth=self._auth, seconds=seconds
         )
 
     def _connect_error(self, failure: TransportFailure, written: str) -> ConnectError:
-        if failure.tls:
-            hint = (
-                "check the URL's scheme and the server's certificate, or set verify_ssl to false "
-                "for a server with a self-signed certificate"
-            )
-        else:
-            hint = "check the URL or region"
-        return ConnectError(f"cannot reach {self.url} ({failure.description}); {hint}{written}")
+        hint = _CONNECT_ADVICE.get(failure.kind, "check the URL or region")
+        if failure.kind == "proxy_auth" and proxy_credentials(self.proxy):
+            hint = "the proxy refused the user and password in its URL; correct them in the proxy setting"
+        error = ProxyError if failure.kind.startswith("proxy") else ConnectError
+        return error(f"cannot reach {self.url} ({failure.description}); {hint}{written}")
 
     def _redirect_error(self, answer: Answer, what: str, fate: str = "", **common: Any) -> RedirectError:
         location = self._redact(answer.headers.get("Location", ""))
@@ -501,7 +575,7 @@ class InfluxDBWriteClient:
             sent = time.monotonic()
             retry_after = status = cause = None
             try:
-                answer = self._post(url, params, payload, headers, min(sum(self.timeout), budget))
+                answer = self._request("POST", url, params, payload, headers, min(sum(self.timeout), budget))
             except TransportFailure as failure:
                 maybe_written = maybe_written or failure.sent
                 if run.stop.is_set():
@@ -593,10 +667,23 @@ class InfluxDBWriteClient:
         common.update(known or {})
         span = batch.span() if batch.numbers else "an empty write"
         then = _then(fate)
+        if status == 407:
+            return ProxyError(  # type: ignore[return-value]
+                f"HTTP 407: the proxy {redact_proxy(self.proxy or '')} asks for credentials it was not given"
+                f"{' or refused them' if proxy_credentials(self.proxy) else ''}; "
+                f"{_CONNECT_ADVICE['proxy_auth']}{then}",
+                **common,
+            )
         if status in (401, 403):
+            through = ""
+            if self.proxy:
+                through = (
+                    f"; it went through the proxy {redact_proxy(self.proxy)}: if the proxy refused it, "
+                    "correct the user and password in the proxy setting"
+                )
             return AuthError(
-                f"HTTP {status}: {message}. The token is invalid or may not write to this "
-                f"bucket; check the connection's token and its permissions{then}",
+                f"HTTP {status}: {message or '(no message)'}. The token is invalid or may not write to "
+                f"this bucket; check the connection's token and its permissions{through}{then}",
                 **common,
             )
         if status == 404 and message.strip().lower() in _NO_SUCH_PATH:

@@ -69,6 +69,18 @@ class ConnectError(InfluxDBWriteError):
     of this request was written. TLS failures are never retried."""
 
 
+class CertificateError(ConnectError, ValueError):
+    """A CA, client certificate or key cannot be used: unreadable, not PEM, an
+    encrypted key without its password, a certificate and key that do not belong
+    together. Raised when the client is made, before anything is sent."""
+
+
+class ProxyError(ConnectError):
+    """The proxy refused the request: it asks for credentials (407), refused
+    them, or will not open a tunnel to the server. Nothing reached the server;
+    never retried."""
+
+
 class RedirectError(InfluxDBWriteError):
     """The server answered a write with a redirect (3xx). Redirects are never
     followed: a redirected POST arrives as an empty GET, which writes nothing but

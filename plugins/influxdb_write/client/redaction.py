@@ -8,6 +8,7 @@ lines and exceptions quote server text, so every such text passes through a
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from urllib.parse import quote
 
 MASK = "***"
@@ -20,13 +21,25 @@ class Redactor:
     """Replaces each secret, and the forms it travels in, with ``***``. Secrets
     shorter than ``MIN_LENGTH`` are left alone, as Airflow leaves them."""
 
-    def __init__(self, token: str | None, username: str | None = None, password: str | None = None) -> None:
+    def __init__(
+        self,
+        token: str | None,
+        username: str | None = None,
+        password: str | None = None,
+        *,
+        secrets: Iterable[str | None] = (),
+        basic: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        """``secrets`` are other secrets (a key password, a gateway's header values);
+        ``basic`` other user and password pairs (a proxy's), masked with their
+        Basic-auth form."""
+        pairs = [*([(username, password)] if username is not None and password else []), *basic]
         forms: set[str] = set()
-        for secret in (token, password):
+        for secret in (token, password, *secrets, *(secret for _, secret in pairs)):
             if secret and len(secret) >= MIN_LENGTH:
                 forms.update((secret, quote(secret, safe="")))
-        if username is not None and password:
-            forms.add(base64.b64encode(f"{username}:{password}".encode()).decode("ascii"))
+        for user, secret in pairs:
+            forms.add(base64.b64encode(f"{user}:{secret}".encode()).decode("ascii"))
         # Longest first, so that a secret containing another is replaced whole.
         self._forms = sorted(forms, key=len, reverse=True)
 
