@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -358,3 +359,24 @@ def test_bucket_link_opens_the_bucket_page_of_influxdb_2(
     # A server that does not answer the lookup: the link opens its home page.
     monkeypatch.setenv("AIRFLOW_CONN_LINK", json.dumps({**conn, "host": fault.url}))
     assert InfluxDBWriteHook("link").bucket_url("metrics") == fault.url
+
+
+def test_the_readme_network_examples_parse_as_they_say(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The JSON and the URI of "Behind a proxy, a private CA or a gateway" are connections
+    that read as the README says."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("### Behind a proxy, a private CA or a gateway")
+    section = readme[start : readme.index("\n### ", start + 1)]
+    (example,) = re.findall(r"```json\n(.*?)```", section, re.DOTALL)
+    monkeypatch.setenv("AIRFLOW_CONN_README_JSON", json.dumps(json.loads(example)))
+    tls = InfluxDBWriteHook("readme_json").settings
+    assert tls.url == "https://influxdb.corp.example:8086" and tls.proxy_from_env is False
+    assert tls.ca_cert and tls.ca_cert.startswith("-----BEGIN CERTIFICATE-----\n")
+    assert tls.client_cert == "/opt/airflow/certs/worker.pem"
+    assert tls.client_key == "/opt/airflow/certs/worker.key" and tls.client_key_password == "<key password>"
+    (uri,) = re.findall(r"AIRFLOW_CONN_INFLUXDB_WRITE_DEFAULT='([^']+)'", section)
+    monkeypatch.setenv("AIRFLOW_CONN_README_URI", uri)
+    proxied = InfluxDBWriteHook("readme_uri").settings
+    assert proxied.url == "https://influxdb.corp.example:8086" and proxied.bucket == "metrics"
+    assert proxied.proxy == "http://alice:p%40ss@proxy.corp.example:3128"
+    assert proxied.headers == {"X-Tenant": "acme"} and proxied.token == "<API token>"

@@ -251,6 +251,42 @@ def test_the_inline_key_never_touches_the_disk(
     assert made == []
 
 
+def test_without_memfd_the_key_goes_through_a_private_file_removed_at_once(
+    network: Network, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Outside Linux: a file only its owner can read, in a folder only its owner can
+    open, gone once OpenSSL has read it."""
+    import os
+    import ssl
+    import tempfile
+
+    from influxdb_write.client.tls import tls_context
+
+    monkeypatch.delattr(os, "memfd_create")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    seen: list[tuple[str, int, int]] = []
+    real = ssl.SSLContext.load_cert_chain
+
+    def spy(self: ssl.SSLContext, certfile: str, *args: Any, **kwargs: Any) -> None:
+        seen.append(
+            (certfile, os.stat(certfile).st_mode & 0o777, os.stat(Path(certfile).parent).st_mode & 0o777)
+        )
+        real(self, certfile, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_cert_chain", spy)
+    context = tls_context(
+        verify=True,
+        ca_cert=network.ca.pem,
+        client_cert=network.encrypted.cert_pem,
+        client_key=network.encrypted.key_pem,
+        client_key_password=KEY_PASSWORD,
+    )
+    assert context is not None
+    ((path, mode, folder_mode),) = seen
+    assert path.startswith(str(tmp_path)) and (mode, folder_mode) == (0o600, 0o700)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_without_a_client_certificate_the_server_refuses_clearly(
     network: Network, influxd: InfluxDB1, db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,6 +17,8 @@ import re
 import ssl
 import tempfile
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import CertificateError
@@ -158,31 +160,26 @@ def _load_chain(context: ssl.SSLContext, cert: str, key: str | None, password: s
         ) from None
 
 
-class _chain_file:
-    """A path OpenSSL can read the chain from, for the ``with`` block only."""
-
-    def __init__(self, text: str) -> None:
-        self._data = text.encode()
-        self._fd = -1
-        self._folder: tempfile.TemporaryDirectory[str] | None = None
-
-    def __enter__(self) -> str:
-        if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
-            self._fd = os.memfd_create("influxdb-write-client-cert", os.MFD_CLOEXEC)
-            path = f"/proc/self/fd/{self._fd}"
-        else:
-            self._folder = tempfile.TemporaryDirectory(prefix="influxdb-write-")  # mode 0700
-            path = os.path.join(self._folder.name, "chain.pem")
-            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        view = memoryview(self._data)
+@contextmanager
+def _chain_file(text: str) -> Iterator[str]:
+    """A path OpenSSL can read ``text`` from, for the ``with`` block only."""
+    folder: tempfile.TemporaryDirectory[str] | None = None
+    if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
+        fd = os.memfd_create("influxdb-write-client-cert", os.MFD_CLOEXEC)
+        path = f"/proc/self/fd/{fd}"
+    else:
+        folder = tempfile.TemporaryDirectory(prefix="influxdb-write-")  # mode 0700
+        path = os.path.join(folder.name, "chain.pem")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        view = memoryview(text.encode())
         while view:
-            view = view[os.write(self._fd, view) :]
-        return path
-
-    def __exit__(self, *exc: object) -> None:
-        os.close(self._fd)
-        if self._folder is not None:
-            self._folder.cleanup()
+            view = view[os.write(fd, view) :]
+        yield path
+    finally:
+        os.close(fd)
+        if folder is not None:
+            folder.cleanup()
 
 
 def _normalized(text: str) -> str:
