@@ -38,9 +38,9 @@ CORE_TESTS := tests/test_corpus.py tests/test_corpus_influxd.py tests/test_encod
 	tests/test_frames.py tests/test_client_frames.py tests/test_client_inputs.py tests/test_exact_influxd.py \
 	tests/test_points.py tests/test_collector.py tests/test_tally.py
 
-.PHONY: test servers celery-servers browser lint typecheck pytest pytest-oldest pytest-pythons bench demo clean
+.PHONY: test servers celery-servers browser lint typecheck docs docs-serve pytest pytest-oldest pytest-pythons bench demo clean
 
-test: servers celery-servers browser lint typecheck pytest pytest-oldest pytest-pythons
+test: servers celery-servers browser lint typecheck docs pytest pytest-oldest pytest-pythons
 
 servers:
 	@if ! command -v influxd >/dev/null || ! command -v victoria-metrics >/dev/null \
@@ -77,7 +77,7 @@ NO_EGG_INFO := rm -rf plugins/*.egg-info
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench,celery]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench,celery,docs]'
 	$(NO_EGG_INFO)
 	touch $@
 
@@ -89,6 +89,14 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy --strict -p influxdb_write.line_protocol -p influxdb_write.client
 	$(BIN)/mypy plugins/influxdb_write tests bench scripts
+
+# The docs site (docs/, mkdocs.yml) into site/. --strict: a broken link or anchor, a
+# missing included file or an unresolved API reference fails the build.
+docs: $(BIN)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+docs-serve: $(BIN)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 pytest: servers celery-servers browser $(BIN)/.installed
 	$(BIN)/python -m pytest
@@ -117,4 +125,4 @@ demo: servers $(BIN)/.installed
 	$(BIN)/python scripts/demo.py
 
 clean:
-	rm -rf $(VENV) $(OLDEST) .venv-py3.* .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(OLDEST) .venv-py3.* .pytest_cache .mypy_cache .ruff_cache .hypothesis site

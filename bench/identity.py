@@ -10,7 +10,7 @@ Usage (from the repository root, after ``make test`` created .venv):
   encodes the frame and the records), with and without the point index; CPU seconds,
   medians.
 - ``--file-records``: a line protocol file of that many records of ``bench/write.py``
-  (5,300,000 make the 1 GB file of the README), checked by path with and without the
+  (5,300,000 make the 1 GB file of docs/performance.md), checked by path with and without the
   index, each in a child process: seconds and peak resident size (``VmHWM``).
 """
 

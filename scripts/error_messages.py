@@ -1,6 +1,6 @@
 """Print the client's messages for 401, 403, 404, 413 and 422 answers after a first batch was confirmed.
 
-The README's table of errors quotes this output. Each case writes 10 lines in
+The errors page (docs/errors.md) quotes this output. Each case writes 10 lines in
 batches of 5 to the fault server of tests/fault_server.py (a real HTTP server on
 loopback): the first batch is answered 204, the second with the status, and a
 body as InfluxDB 2.x (or, for 413, nginx in front of it) sends it::

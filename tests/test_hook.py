@@ -362,11 +362,11 @@ def test_bucket_link_opens_the_bucket_page_of_influxdb_2(
 
 
 def test_the_readme_network_examples_parse_as_they_say(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The JSON and the URI of "Behind a proxy, a private CA or a gateway" are connections
-    that read as the README says."""
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    start = readme.index("### Behind a proxy, a private CA or a gateway")
-    section = readme[start : readme.index("\n### ", start + 1)]
+    """The JSON and the URI of "Behind a proxy, a private CA or a gateway" (docs/connection.md)
+    are connections that read as the page says."""
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "connection.md").read_text(encoding="utf-8")
+    start = readme.index("## Behind a proxy, a private CA or a gateway")
+    section = readme[start : readme.index("\n## ", start + 1)]
     (example,) = re.findall(r"```json\n(.*?)```", section, re.DOTALL)
     monkeypatch.setenv("AIRFLOW_CONN_README_JSON", json.dumps(json.loads(example)))
     tls = InfluxDBWriteHook("readme_json").settings

@@ -55,7 +55,7 @@ def typed_run(airflow_env: dict[str, str]) -> None:
 def test_a_record_value_that_is_one_expression_keeps_its_type(
     typed_run: None, influxd: InfluxDB1, db: str, value: object, kind: str
 ) -> None:
-    """The README's example, records=[{"measurement": "m", "fields": {"v": "{{ params.v }}"}}]."""
+    """The example of docs/templates.md, records=[{"measurement": "m", "fields": {"v": "{{ params.v }}"}}]."""
     assert field_types(influxd, f"iw_pl_{db}") == {"v": kind}
     assert [row["v"] for row in influxd.rows("SELECT v FROM m", f"iw_pl_{db}")] == [value]
 

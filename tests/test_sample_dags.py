@@ -343,7 +343,7 @@ def test_backfill_writes_each_hourly_file_once_with_one_asset_event(
     totals = [json.loads(extra) for (extra,) in extras]
     assert [(t["partitions"], t["lines"], t["batches"]) for t in totals] == [(24, 864, 24)]
 
-    # The README's backfill command makes one run, for the day 2024-12-31 (a run's
+    # The backfill command of docs/getting-started.md makes one run, for the day 2024-12-31 (a run's
     # logical date is its interval's start).
     dates = ["--from-date", "2024-12-31T00:00:00+00:00", "--to-date", "2024-12-31T00:00:00+00:00"]
     backfill = subprocess.run(

@@ -13,7 +13,7 @@ from influxdb_write.provider import CONN_FIELDS
 from influxdb_write.settings import EXTRA_BY_NAME, EXTRAS, ConnectionSettings
 
 TOKEN = "tok-3f9a-never-shown"
-README = Path(__file__).resolve().parent.parent / "README.md"
+CONNECTION_PAGE = Path(__file__).resolve().parent.parent / "docs" / "connection.md"
 
 
 def settings(host: str | None = "http://db", port: int | None = None, **extra: Any) -> ConnectionSettings:
@@ -21,14 +21,13 @@ def settings(host: str | None = "http://db", port: int | None = None, **extra: A
 
 
 def connection_section() -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.index("\n## The connection\n")
-    end = text.index("\n## ", start + 1)
-    return text[start:end]
+    """The docs page of the connection, down to its first section (the table and the regions)."""
+    text = CONNECTION_PAGE.read_text(encoding="utf-8")
+    return text[: text.index("\n## ")]
 
 
 def readme_defaults() -> dict[str, str]:
-    """The README table's ``| extra `name` | meaning | default |`` rows, as name: default cell."""
+    """The connection table's ``| extra `name` | meaning | default |`` rows, as name: default cell."""
     rows = re.findall(r"^\| extra `(\w+)` \| .* \| (.+?) \|$", connection_section(), re.MULTILINE)
     return dict(rows)
 

@@ -3,4 +3,4 @@
 The codec (:mod:`influxdb_write.line_protocol`) imports nothing from Airflow.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
