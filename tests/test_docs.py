@@ -102,3 +102,15 @@ def test_the_operator_argument_table_lists_its_arguments_and_defaults() -> None:
             assert value == expected, (name, value, default)
         elif default == "none":  # nothing: None, or an empty sequence
             assert parameters[name].default in (None, (), []), name
+
+
+def test_the_error_catalogue_names_every_public_error() -> None:
+    import influxdb_write.client as client
+    import influxdb_write.line_protocol as line_protocol
+    from influxdb_write.input_errors import EmptyInputError, InvalidInputError
+    from influxdb_write.operators import TemplateRenderError
+
+    public = {name for module in (client, line_protocol) for name in module.__all__ if name.endswith("Error")}
+    public |= {error.__name__ for error in (EmptyInputError, InvalidInputError, TemplateRenderError)}
+    catalogue = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    assert sorted(name for name in public if f"`{name}" not in catalogue) == []
