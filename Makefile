@@ -36,7 +36,7 @@ CORE_TESTS := tests/test_corpus.py tests/test_corpus_influxd.py tests/test_encod
 	tests/test_validate.py tests/test_retry.py tests/test_client_faults.py tests/test_client_servers.py \
 	tests/test_templating.py tests/test_decoder.py tests/test_fast_paths.py tests/test_client_hostile.py \
 	tests/test_frames.py tests/test_client_frames.py tests/test_client_inputs.py tests/test_exact_influxd.py \
-	tests/test_points.py tests/test_collector.py tests/test_tally.py
+	tests/test_points.py tests/test_collector.py tests/test_tally.py tests/test_client_resume.py tests/test_durable.py
 
 .PHONY: test servers celery-servers browser lint typecheck docs docs-serve pytest pytest-oldest pytest-pythons bench demo clean
 
@@ -111,7 +111,7 @@ $(OLDEST)/bin/.installed: pyproject.toml
 pytest-oldest: servers $(OLDEST)/bin/.installed
 	$(OLDEST)/bin/python -m pytest tests/test_hook.py tests/test_operator.py tests/test_sample_dags.py tests/test_import_cost.py \
 		tests/test_operator_interrupts.py tests/test_lineage.py tests/test_plugin.py tests/test_operator_input.py \
-		tests/test_operator_frames.py tests/test_operator_places.py
+		tests/test_operator_frames.py tests/test_operator_places.py tests/test_resume.py
 
 pytest-pythons: servers
 	scripts/pytest-pythons.sh "$(OTHER_PYTHONS)" "$(CORE_REQUIREMENTS)" $(CORE_TESTS)

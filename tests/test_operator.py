@@ -122,6 +122,7 @@ def test_every_source_lands(airflow_env: dict[str, str], influxd: InfluxDB1) -> 
         "overwritten",
         "empty",
         "rows_without_fields",
+        "resumed_after_lines",
         "dry_run",
     }
     assert all(TOKEN not in str(row) for row in xcoms + rendered)

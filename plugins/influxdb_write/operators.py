@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 VALIDATE_MODES = ("strict", "skip", "off")
+RESUME_MODES = ("retries", "always", "never")  # see influxdb_write.durable
 IF_EMPTY = ("warn", "fail")
 DATA_INTERVAL_END = "data_interval_end"
 SHOWN_ERRORS = 20
@@ -161,9 +162,12 @@ class InfluxDBWriteOperator(BaseOperator):
         field_columns: Sequence[str] | None = None,
         time_column: str | None = None,
         field_types: Mapping[str, str] | None = None,
+        resume: str = "retries",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if resume not in RESUME_MODES:
+            raise ValueError(f"resume={resume!r} is not one of {', '.join(RESUME_MODES)}")
         if validate not in VALIDATE_MODES:
             raise ValueError(f"validate={validate!r} is not one of {', '.join(VALIDATE_MODES)}")
         if if_empty not in IF_EMPTY:
@@ -190,6 +194,7 @@ class InfluxDBWriteOperator(BaseOperator):
         self.validate = validate
         self._dry_run = dry_run  # BaseOperator.dry_run is a method
         self.if_empty = if_empty
+        self.resume = resume
         self.field_types = dict(field_types or {})  # checked when the task runs: the codec is not loaded here
         self.frame_options = {  # FrameMapping.from_options reads them when the task runs
             "measurement": measurement,
@@ -486,8 +491,11 @@ class InfluxDBWriteOperator(BaseOperator):
     ) -> dict[str, Any]:
         from . import lineage
         from .assets import alias_target
-        from .client import InfluxDBWriteError
+        from .client import InfluxDBWriteError, WriteResult
+        from .client.checkpoints import Checkpoint
         from .client.constants import DEFAULT_MAX_BATCH_BYTES_BY_API
+        from .client.errors import ResumeError
+        from .durable import Checkpoints, every
         from .line_protocol import Decoder
         from .line_protocol.points import PointIndex
         from .line_protocol.tally import MeasurementTally
@@ -532,14 +540,18 @@ class InfluxDBWriteOperator(BaseOperator):
                 )
         if self.validate == "strict" and not points.untimed:
             stamp = None  # every line has its own time: stamping would change nothing
-        outgoing = self._outgoing = Outgoing(
-            sources,
-            lambda: decoder(self.validate == "skip"),
-            skip_bad=self.validate == "skip",
-            stamp=stamp,
-            points=PointIndex(stamp=stamp) if self.validate == "skip" else None,
-            precision=precision,
-        )
+
+        def outgoing_now() -> Outgoing:
+            return Outgoing(
+                sources,
+                lambda: decoder(self.validate == "skip"),
+                skip_bad=self.validate == "skip",
+                stamp=stamp,
+                points=PointIndex(stamp=stamp) if self.validate == "skip" else None,
+                precision=precision,
+            )
+
+        outgoing = self._outgoing = outgoing_now()
 
         summary: dict[str, Any] = {
             "bucket": bucket,
@@ -557,18 +569,49 @@ class InfluxDBWriteOperator(BaseOperator):
                     sample.append(entry)
             log.info("Dry run: %d lines for bucket %r; first ones:\n%s", count, bucket, "\n".join(sample))
             summary.update(lines=count, batches=0, bytes=0, compressed_bytes=0, retries=0, seconds=0.0)
+            summary.update(resumed_after_lines=0)
             summary.update(skipped=outgoing.skipped, rows_without_fields=outgoing.rows_without_fields())
             summary.update(overwritten=outgoing.count_overwritten())
             return summary
         tally = MeasurementTally() if lineage.wanted(self) else None
+        target = {
+            "url": settings.url,
+            "api": settings.api,
+            "bucket": bucket,
+            "org": self.org or settings.org,
+            "precision": precision,
+            "default_time": self._default_stamp,
+            "validate": self.validate,
+            "sources": [source.name for source in sources],
+        }
+        checkpoints = Checkpoints.of(context, self.resume, target, self.retries or 0)
+        resume = checkpoints.resume_from()
+        counted = points.entries if self.validate == "strict" else None
         with hook.get_client() as client:
             self._client = client
             if self._killed:
                 client.abort()
-            try:
-                result = client.write_inputs(
-                    bucket, outgoing.inputs(), precision=precision, org=self.org or settings.org, tally=tally
+
+            def write(resume: Checkpoint | None) -> WriteResult:
+                return client.write_inputs(
+                    bucket,
+                    outgoing.inputs(),
+                    precision=precision,
+                    org=self.org or settings.org,
+                    tally=tally,
+                    resume=resume,
+                    on_checkpoint=checkpoints.save,
+                    checkpoint_lines=every(counted),
+                    on_resumed=checkpoints.announce,
                 )
+
+            try:
+                try:
+                    result = write(resume)
+                except ResumeError as exc:
+                    log.warning("Not resuming: %s; writing from the first line", exc)
+                    outgoing = self._outgoing = outgoing_now()
+                    result = write(None)
             except InfluxDBWriteError as exc:
                 if exc.may_have_written:  # what landed, or may have, is in the lineage
                     measurements = tally.measurements() if tally is not None else None
@@ -578,6 +621,7 @@ class InfluxDBWriteOperator(BaseOperator):
             finally:
                 self._client = None
                 outgoing.finish()  # what was skipped is logged whether or not the write failed
+        checkpoints.done()
         summary.update(result.as_dict())
         without_fields = result.rows_without_fields + outgoing.rows_without_fields()
         summary.update(skipped=outgoing.skipped, rows_without_fields=without_fields)

@@ -120,8 +120,11 @@ class Batch:
         return texts if len(texts) == len(self.numbers) else self.entries
 
     def halves(self) -> tuple[Batch, Batch]:
-        middle = len(self.entries) // 2
-        return self._part(0, middle), self._part(middle, len(self.entries))
+        return self.split_at(len(self.entries) // 2)
+
+    def split_at(self, index: int) -> tuple[Batch, Batch]:
+        """Its first ``index`` entries and the others, as two batches."""
+        return self._part(0, index), self._part(index, len(self.entries))
 
     def _part(self, start: int, stop: int) -> Batch:
         entries = self.entries[start:stop]

@@ -6,13 +6,14 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..line_protocol.frames import FrameMapping
 from ..line_protocol.precision import check_precision
 from .batching import Batch, Data, Input, batches, numbered_entries
+from .checkpoints import Checkpoint, Fingerprint
 from .constants import APIS, DEFAULT_GZIP_LEVEL, DEFAULT_MAX_BATCH_BYTES_BY_API
 from .errors import (
     AuthError,
@@ -25,6 +26,7 @@ from .errors import (
     RedirectError,
     RejectedPointsError,
     RequestTooLargeError,
+    ResumeError,
     RetriesExhaustedError,
     WriteHTTPError,
 )
@@ -95,6 +97,7 @@ class WriteResult:
     retries: int
     seconds: float
     rows_without_fields: int = 0  # frame rows not written: every field value was missing
+    resumed_after_lines: int = 0  # of ``lines``, those an earlier try's checkpoint confirmed, not sent again
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,10 +107,16 @@ class _Run:
     """The state of one ``write()``: what the server confirmed, and whether the
     caller abandoned it."""
 
-    def __init__(self, bucket: str, tally: MeasurementTally | None = None) -> None:
+    def __init__(
+        self, bucket: str, tally: MeasurementTally | None = None, fingerprint: Fingerprint | None = None
+    ) -> None:
         self.bucket = bucket
         self.tally = tally
         self.lines = self.batches = self.bytes = self.compressed = self.retries = 0
+        # With a fingerprint, each confirmed batch moves the checkpoint (for the caller's thread to save).
+        self.fingerprint = fingerprint
+        self.checkpoint: Checkpoint | None = None
+        self.resumed = 0  # lines an earlier try confirmed, counted in ``lines`` but not sent
         self.started = time.monotonic()
         self.reported = self.started
         self.stop = threading.Event()
@@ -335,6 +344,10 @@ class InfluxDBWriteClient:
         precision: str = "ns",
         org: str | None = None,
         tally: MeasurementTally | None = None,
+        resume: Checkpoint | None = None,
+        on_checkpoint: Callable[[Checkpoint], None] | None = None,
+        checkpoint_lines: int = 50_000,
+        on_resumed: Callable[[Checkpoint], None] | None = None,
     ) -> WriteResult:
         """Write several inputs as one write, in order, as :meth:`write` writes one.
 
@@ -343,6 +356,15 @@ class InfluxDBWriteClient:
         numbered within it: messages and rejected lines name the input and its
         own line, record or row number. ``tally`` counts each batch the server
         confirms, per measurement (for lineage; it costs a cut of each entry).
+
+        Durable writes (:mod:`.checkpoints`): with ``on_checkpoint``, the calling
+        thread is handed a :class:`Checkpoint` each time the server has confirmed
+        ``checkpoint_lines`` more lines, and once more if the write fails, so that
+        a later try can ``resume`` after it. With ``resume``, the first
+        ``resume.lines`` entries are read and fingerprinted, not sent; if they are
+        not what the checkpoint confirmed, :class:`ResumeError` is raised before
+        anything is sent; if they are, ``on_resumed`` is called with it. The
+        result's ``lines`` then include the resumed ones.
         """
         try:
             check_precision(precision)
@@ -353,7 +375,8 @@ class InfluxDBWriteClient:
         if self._transport.aborted:
             raise InfluxDBWriteError("the write was aborted before it started; nothing was sent")
         url, params = self._endpoint(bucket, precision, org or self.org)
-        run = _Run(bucket, tally)
+        run = _Run(bucket, tally, Fingerprint() if on_checkpoint or resume else None)
+        saved = resume.lines if resume else 0
         self._runs.add(run)
         sender = Sender(lambda batch: self._send(run, url, params, batch))
         bad_data: BaseException | None = None
@@ -363,11 +386,15 @@ class InfluxDBWriteClient:
         try:
             try:
                 stream = self._batches(inputs, precision, reading, frames)
-                for batch in stream:
+                for batch in self._resumed(stream, run, resume, on_resumed) if resume else stream:
                     if batch.size <= self.max_batch_bytes:  # else it is split, then compressed
                         batch.payload(self.gzip_level)
                     if run.stop.is_set() or not sender.put(batch):
                         break
+                    reached = run.checkpoint
+                    if on_checkpoint and reached and reached.lines - saved >= checkpoint_lines:
+                        on_checkpoint(reached)
+                        saved = reached.lines
             except (ValueError, TypeError, RequestTooLargeError) as exc:
                 bad_data = exc  # what was handed over before it is still sent
             finally:
@@ -380,13 +407,18 @@ class InfluxDBWriteClient:
                     lines_written=run.lines,
                     unknown_lines=run.unknown,
                 )
+        except ResumeError:
+            sender.close()  # nothing was handed to it: the client stays usable for a write from the start
+            raise
         except BaseException:
             sender.abandon(lambda: self._stop(run), ABANDON_SECONDS)
             self._log_abandoned(run)
+            self._save_last(run, on_checkpoint, saved)
             raise
         finally:
             self._runs.discard(run)
         if sender.error is not None:
+            self._save_last(run, on_checkpoint, saved)
             raise sender.error
         if isinstance(bad_data, InfluxDBWriteError):
             bad_data.lines_written = run.lines
@@ -406,7 +438,57 @@ class InfluxDBWriteClient:
             retries=run.retries,
             seconds=round(time.monotonic() - run.started, 6),
             rows_without_fields=sum(frame.without_fields.count for frame in frames),
+            resumed_after_lines=run.resumed,
         )
+
+    @staticmethod
+    def _resumed(
+        stream: Iterable[Batch],
+        run: _Run,
+        resume: Checkpoint,
+        on_resumed: Callable[[Checkpoint], None] | None,
+    ) -> Generator[Batch, None, None]:
+        """The batches after the checkpoint's lines, which are fingerprinted instead of
+        sent; :class:`ResumeError` before the first batch if they differ from what it
+        confirmed."""
+        assert run.fingerprint is not None
+        skipped = 0
+        batch: Batch | None = None
+        for batch in stream:
+            if skipped + len(batch.numbers) <= resume.lines:
+                run.fingerprint.add(batch)
+                skipped += len(batch.numbers)
+                if skipped < resume.lines:
+                    continue
+                batch = None
+            elif skipped < resume.lines:
+                head, batch = batch.split_at(resume.lines - skipped)
+                run.fingerprint.add(head)
+                skipped = resume.lines
+            break
+        if skipped < resume.lines:
+            raise ResumeError(
+                f"the input has {skipped} lines, fewer than the {resume.lines} the checkpoint confirmed; "
+                "nothing was sent"
+            )
+        if run.fingerprint.hexdigest() != resume.fingerprint:
+            raise ResumeError(
+                f"the input's first {resume.lines} lines differ from those the checkpoint confirmed; "
+                "nothing was sent"
+            )
+        run.lines = run.resumed = resume.lines
+        run.checkpoint = resume
+        if on_resumed is not None:
+            on_resumed(resume)
+        if batch is not None:
+            yield batch
+        yield from stream
+
+    @staticmethod
+    def _save_last(run: _Run, on_checkpoint: Callable[[Checkpoint], None] | None, saved: int) -> None:
+        """Hand over the last checkpoint of a write that failed, if it moved since the last one handed."""
+        if on_checkpoint is not None and run.checkpoint is not None and run.checkpoint.lines > saved:
+            on_checkpoint(run.checkpoint)
 
     def _batches(
         self, inputs: list[Input], precision: str, reading: list[str], frames: list[Any]
@@ -527,11 +609,13 @@ class InfluxDBWriteClient:
             return
         run.reported = now
         elapsed = now - run.started
-        rate = f"{run.lines / elapsed:,.0f} lines/s" if elapsed > 0 else "instant"
+        sent = run.lines - run.resumed
+        rate = f"{sent / elapsed:,.0f} lines/s" if elapsed > 0 else "instant"
         log.info(
-            "%s %s to %r in %s (%s, %s gzip) in %.1fs: %s, %s",
+            "%s %s%s to %r in %s (%s, %s gzip) in %.1fs: %s, %s",
             "Wrote" if final else "Writing: so far",
-            _count(run.lines, "line"),
+            _count(sent, "line"),
+            f" after the {run.resumed:,} an earlier try confirmed" if run.resumed else "",
             run.bucket,
             _count(run.batches, "batch", "batches"),
             _megabytes(run.bytes),
@@ -594,6 +678,12 @@ class InfluxDBWriteClient:
                     run.compressed += len(payload)
                     if run.tally is not None:
                         run.tally.add(batch.texts(), body.isascii())
+                    if run.fingerprint is not None:
+                        run.fingerprint.add(batch)
+                        last = len(batch.numbers) - 1
+                        run.checkpoint = Checkpoint(
+                            run.lines, run.fingerprint.hexdigest(), batch.source_of(last), batch.numbers[last]
+                        )
                     self._report(run, final=False)
                     return
                 common: dict[str, Any] = {"lines_written": run.lines}

@@ -81,6 +81,12 @@ class ProxyError(ConnectError):
     never retried."""
 
 
+class ResumeError(InfluxDBWriteError):
+    """A write asked to resume after a checkpoint, but its input does not start
+    with what the checkpoint confirmed (another content, fewer lines). Raised
+    before anything is sent; write from the first line instead."""
+
+
 class RedirectError(InfluxDBWriteError):
     """The server answered a write with a redirect (3xx). Redirects are never
     followed: a redirected POST arrives as an empty GET, which writes nothing but

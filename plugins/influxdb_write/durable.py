@@ -1,0 +1,142 @@
+"""Durable writes: checkpoints in Airflow's task state store, so that a retry resumes.
+
+When a worker dies mid-write (OOM kill, a reclaimed spot instance, a deploy),
+Airflow retries the task. Re-sending everything is safe, since stamped lines
+overwrite, but it doubles the time, the server's load and, on InfluxDB Cloud,
+the write quota. Airflow 3.3's task state store (AIP-103) keeps values across
+the tries of one task instance; the operator saves there how far the server
+confirmed the write (:class:`~influxdb_write.client.checkpoints.Checkpoint`:
+lines, and a fingerprint of their content), and a later try that finds the same
+write resumes after it. What makes it "the same write":
+
+- the same target and form: connection URL and API, bucket, org, precision,
+  default time, validation mode and source names (:func:`identity`);
+- the same content up to the checkpoint: the client fingerprints the re-read
+  input's first lines before it sends anything, and starts over if they differ;
+- the same run of tries: a person clearing the task starts a new run of tries
+  (Airflow raises its ``max_tries``), which starts over unless ``resume="always"``.
+
+Before Airflow 3.3 there is no task state store: writes start over, as they
+always did, and a retry says so in its log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from .client.checkpoints import Checkpoint
+
+log = logging.getLogger(__name__)
+
+KEY = "influxdb_write.checkpoint"
+# Save a checkpoint each time this many more lines are confirmed: 5% of an input
+# whose size the check counted, within these bounds; the upper one otherwise.
+MIN_EVERY, MAX_EVERY = 5_000, 50_000
+
+
+def every(total: int | None) -> int:
+    """Lines between two saved checkpoints, for an input of ``total`` lines (None: not counted)."""
+    return MAX_EVERY if total is None else min(MAX_EVERY, max(MIN_EVERY, total // 20))
+
+
+def identity(target: Mapping[str, Any]) -> str:
+    """A digest of what, besides the content, must not change for a retry to resume."""
+    return hashlib.sha256(json.dumps(target, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+class Checkpoints:
+    """The checkpoints of one task instance's write.
+
+    ``store`` is the context's ``task_state_store`` (None before Airflow 3.3);
+    ``first_try`` the first try of the current run of tries, which a person's
+    clear moves on.
+    """
+
+    def __init__(
+        self, store: Any, *, mode: str, identity: str, try_number: int, first_try: int, names: list[str]
+    ) -> None:
+        self.store = store if mode != "never" else None
+        self.names = names  # the sources' names, to name the only one in a write of one
+        self.mode = mode
+        self.identity = identity
+        self.try_number = try_number
+        self.first_try = first_try
+        self.saved_by: Any = None  # the try that saved the checkpoint resumed after
+
+    @classmethod
+    def of(
+        cls, context: Mapping[str, Any], mode: str, target: Mapping[str, Any], retries: int
+    ) -> Checkpoints:
+        """The checkpoints of the running task's write to ``target`` (see :func:`identity`)."""
+        ti = context["ti"]
+        try_number = int(getattr(ti, "try_number", 1) or 1)
+        max_tries = int(getattr(ti, "max_tries", 0) or 0)
+        store = context.get("task_state_store")
+        if store is None and try_number > 1 and mode != "never":
+            log.info(
+                "Not resuming: this Airflow has no task state store (Airflow 3.3 and later); "
+                "writing from the first line"
+            )
+        return cls(
+            store,
+            mode=mode,
+            identity=identity(target),
+            try_number=try_number,
+            first_try=max(1, max_tries - retries + 1),
+            names=list(target["sources"]),
+        )
+
+    def resume_from(self) -> Checkpoint | None:
+        """The checkpoint to resume after, or None (logging why, when one exists)."""
+        if self.store is None:
+            return None
+        saved = self.store.get(KEY)
+        if saved is None:
+            return None
+        checkpoint = Checkpoint.from_dict(saved.get("checkpoint")) if isinstance(saved, dict) else None
+        why = None
+        if checkpoint is None:
+            why = "the saved checkpoint is not one this version reads"
+        elif saved.get("identity") != self.identity:
+            why = "the connection, bucket, precision, default time, validation or sources changed"
+        elif saved.get("first_try") != self.first_try and self.mode != "always":
+            why = (
+                f"the task was cleared after try {saved.get('try')}, which starts its tries over "
+                "(resume='always' resumes after a clear too)"
+            )
+        if why is not None or checkpoint is None:
+            log.warning("Not resuming: %s; writing from the first line", why)
+            return None
+        self.saved_by = saved.get("try")
+        return checkpoint
+
+    def announce(self, checkpoint: Checkpoint) -> None:
+        """Log the resume, once the client has proved the input starts as confirmed."""
+        source = checkpoint.source or (self.names[0] if len(self.names) == 1 else "")
+        where = f" of {source}" if source else ""
+        log.info(
+            "Resuming after line %d%s (%d lines confirmed by try %s)",
+            checkpoint.line,
+            where,
+            checkpoint.lines,
+            self.saved_by,
+        )
+
+    def save(self, checkpoint: Checkpoint) -> None:
+        if self.store is not None:
+            value = {
+                "checkpoint": checkpoint.as_dict(),
+                "identity": self.identity,
+                "try": self.try_number,
+                "first_try": self.first_try,
+            }
+            self.store.set(KEY, value)
+
+    def done(self) -> None:
+        """The write finished: the next run of this task starts from the first line."""
+        if self.store is not None:
+            self.store.delete(KEY)
