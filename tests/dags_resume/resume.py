@@ -16,8 +16,6 @@ from airflow.sdk import DAG
 
 from influxdb_write.operators import InfluxDBWriteOperator
 
-ARGS = {"retries": 1, "retry_delay": dt.timedelta(seconds=1), "execution_timeout": dt.timedelta(seconds=8)}
-
 
 def change_the_file(context: Any) -> None:
     path = Path(context["var"]["value"].get("iw_resume_file"))
@@ -33,5 +31,7 @@ for dag_id, callback in (("iw_resume", None), ("iw_resume_changed", change_the_f
             bucket="iw_resume",
             path="{{ var.value.iw_resume_file }}",
             on_retry_callback=callback,
-            **ARGS,
+            retries=1,
+            retry_delay=dt.timedelta(seconds=1),
+            execution_timeout=dt.timedelta(seconds=8),
         )
