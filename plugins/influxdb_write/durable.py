@@ -33,14 +33,17 @@ from .client.checkpoints import Checkpoint
 log = logging.getLogger(__name__)
 
 KEY = "influxdb_write.checkpoint"
-# Save a checkpoint each time this many more lines are confirmed: 5% of an input
-# whose size the check counted, within these bounds; the upper one otherwise.
+# Save a checkpoint each time this many more lines are confirmed: 4% of an input
+# whose size the check counted, within these bounds; the upper one otherwise. A
+# checkpoint is saved when the sender hands a batch over, so it can lag one batch
+# (5,000 lines) behind what was confirmed: a crash re-sends at most the
+# unconfirmed lines plus 4% of the input plus one batch, under 5% from 1,000,000 lines.
 MIN_EVERY, MAX_EVERY = 5_000, 50_000
 
 
 def every(total: int | None) -> int:
     """Lines between two saved checkpoints, for an input of ``total`` lines (None: not counted)."""
-    return MAX_EVERY if total is None else min(MAX_EVERY, max(MIN_EVERY, total // 20))
+    return MAX_EVERY if total is None else min(MAX_EVERY, max(MIN_EVERY, total // 25))
 
 
 def identity(target: Mapping[str, Any]) -> str:
