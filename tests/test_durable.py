@@ -85,7 +85,7 @@ def test_resume_never_saves_nothing_and_reads_nothing() -> None:
     store = Store()
     never = checkpoints(store, 1, 2, "never")
     never.save(SAVED)
-    assert store == {} and never.resume_from() is None
+    assert store == {} and never.resume_from() is None and not never.saving
     assert checkpoints(saved_by_try_1(), 2, 2, "never").resume_from() is None
 
 
@@ -105,14 +105,14 @@ def test_a_finished_write_deletes_its_checkpoint() -> None:
 def test_before_airflow_3_3_a_retry_says_it_starts_over(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     first = Checkpoints.of({"ti": TI(1, 2)}, "retries", TARGET, retries=2)
-    assert first.resume_from() is None and "Not resuming" not in caplog.text
+    assert first.resume_from() is None and not first.saving and "Not resuming" not in caplog.text
     Checkpoints.of({"ti": TI(2, 2)}, "retries", TARGET, retries=2)
     assert "Not resuming: this Airflow has no task state store (Airflow 3.3 and later)" in caplog.text
 
 
 @pytest.mark.parametrize(
     ("total", "lines"),
-    [(None, 50_000), (1_000, 5_000), (60_000, 5_000), (400_000, 16_000), (1_000_000, 40_000), (10**7, 50_000)],
+    [(None, 50_000), (1_000, 5_000), (60_000, 5_000), (400_000, 16_000), (10**6, 40_000), (10**7, 50_000)],
 )
 def test_checkpoints_are_saved_every_4_percent_within_bounds(total: int | None, lines: int) -> None:
     assert every(total) == lines

@@ -93,6 +93,11 @@ class Checkpoints:
             names=list(target["sources"]),
         )
 
+    @property
+    def saving(self) -> bool:
+        """Whether checkpoints are saved (Airflow 3.3+, and ``resume`` is not "never")."""
+        return self.store is not None
+
     def resume_from(self) -> Checkpoint | None:
         """The checkpoint to resume after, or None (logging why, when one exists)."""
         if self.store is None:

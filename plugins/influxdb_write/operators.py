@@ -600,7 +600,7 @@ class InfluxDBWriteOperator(BaseOperator):
                     org=self.org or settings.org,
                     tally=tally,
                     resume=resume,
-                    on_checkpoint=checkpoints.save,
+                    on_checkpoint=checkpoints.save if checkpoints.saving else None,
                     checkpoint_lines=every(counted),
                     on_resumed=checkpoints.announce,
                 )

