@@ -9,6 +9,7 @@ target, a value from another version, and ``resume="never"``/``"always"``.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -42,7 +43,9 @@ def checkpoints(
 
 def saved_by_try_1() -> Store:
     store = Store()
-    checkpoints(store, 1, 2).save(SAVED)
+    first = checkpoints(store, 1, 2)
+    first.save(SAVED)
+    first.close()
     return store
 
 
@@ -85,6 +88,7 @@ def test_resume_never_saves_nothing_and_reads_nothing() -> None:
     store = Store()
     never = checkpoints(store, 1, 2, "never")
     never.save(SAVED)
+    never.close()
     assert store == {} and never.resume_from() is None and not never.saving
     assert checkpoints(saved_by_try_1(), 2, 2, "never").resume_from() is None
 
@@ -116,3 +120,38 @@ def test_before_airflow_3_3_a_retry_says_it_starts_over(caplog: pytest.LogCaptur
 )
 def test_checkpoints_are_saved_every_4_percent_within_bounds(total: int | None, lines: int) -> None:
     assert every(total) == lines
+
+
+class SlowStore(Store):
+    """Each save takes a while, as one through the supervisor does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saves: list[int] = []
+
+    def set(self, key: str, value: Any) -> None:
+        time.sleep(0.05)
+        self.saves.append(value["checkpoint"]["lines"])
+        super().set(key, value)
+
+
+def test_saves_do_not_hold_the_write_up_and_the_last_is_saved_on_close() -> None:
+    store = SlowStore()
+    saving = checkpoints(store, 1, 2)
+    began = time.monotonic()
+    for lines in range(5_000, 55_000, 5_000):
+        saving.save(Checkpoint(lines, "ab" * 16, "", lines))
+    handed = time.monotonic() - began
+    saving.close()
+    assert handed < 0.05  # ten saves handed over without waiting for one
+    # A later checkpoint replaces one still waiting; the last one handed over is always saved.
+    assert store.saves[-1] == 50_000 and len(store.saves) < 10
+    assert store[KEY]["checkpoint"]["lines"] == 50_000
+
+
+def test_done_waits_for_a_save_in_flight_before_it_deletes() -> None:
+    store = SlowStore()
+    saving = checkpoints(store, 1, 2)
+    saving.save(SAVED)
+    saving.done()
+    assert store == {} and store.saves == [30_000]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -69,6 +70,11 @@ class Checkpoints:
         self.try_number = try_number
         self.first_try = first_try
         self.saved_by: Any = None  # the try that saved the checkpoint resumed after
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._pending: Checkpoint | None = None
+        self._saver: threading.Thread | None = None
+        self._closing = False
 
     @classmethod
     def of(
@@ -135,16 +141,51 @@ class Checkpoints:
         )
 
     def save(self, checkpoint: Checkpoint) -> None:
-        if self.store is not None:
-            value = {
-                "checkpoint": checkpoint.as_dict(),
-                "identity": self.identity,
-                "try": self.try_number,
-                "first_try": self.first_try,
-            }
-            self.store.set(KEY, value)
+        """Save ``checkpoint`` in the background: a save is a round trip through the
+        task's supervisor (several ms), which the write should not wait for. A later
+        checkpoint replaces one still waiting; :meth:`close` waits for the last."""
+        if self.store is None:
+            return
+        with self._lock:
+            self._pending = checkpoint
+            if self._saver is None:
+                self._saver = threading.Thread(
+                    target=self._save_pending, name="influxdb-checkpoints", daemon=True
+                )
+                self._saver.start()
+        self._wake.set()
+
+    def _save_pending(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            with self._lock:
+                checkpoint, self._pending = self._pending, None
+                closing = self._closing
+            if checkpoint is not None and self.store is not None:
+                value = {
+                    "checkpoint": checkpoint.as_dict(),
+                    "identity": self.identity,
+                    "try": self.try_number,
+                    "first_try": self.first_try,
+                }
+                try:
+                    self.store.set(KEY, value)
+                except Exception as exc:  # a checkpoint lost costs a longer retry, never the write
+                    log.warning("Could not save the checkpoint after %d lines: %s", checkpoint.lines, exc)
+            if closing:
+                return
+
+    def close(self) -> None:
+        """Wait until the last checkpoint handed over is saved."""
+        with self._lock:
+            saver, self._closing = self._saver, True
+        if saver is not None:
+            self._wake.set()
+            saver.join()
 
     def done(self) -> None:
         """The write finished: the next run of this task starts from the first line."""
+        self.close()
         if self.store is not None:
             self.store.delete(KEY)

@@ -621,6 +621,7 @@ class InfluxDBWriteOperator(BaseOperator):
             finally:
                 self._client = None
                 outgoing.finish()  # what was skipped is logged whether or not the write failed
+                checkpoints.close()  # the last checkpoint is saved before the task ends, however it ends
         checkpoints.done()
         summary.update(result.as_dict())
         without_fields = result.rows_without_fields + outgoing.rows_without_fields()
