@@ -102,8 +102,52 @@ def test_a_value_this_version_cannot_read_is_not_resumed(caplog: pytest.LogCaptu
 
 def test_a_finished_write_deletes_its_checkpoint() -> None:
     store = saved_by_try_1()
-    checkpoints(store, 2, 2).done()
+    retry = checkpoints(store, 2, 2)
+    assert retry.resume_from() == SAVED
+    retry.done()
     assert store == {}
+
+
+class CountingStore(Store):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.calls += 1
+        return super().get(key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        self.calls += 1
+        super().set(key, value)
+
+    def delete(self, key: str) -> None:
+        self.calls += 1
+        super().delete(key)
+
+
+@pytest.mark.parametrize(
+    ("try_number", "max_tries", "retries", "mode", "saving"),
+    [
+        (1, 2, 2, "retries", True),  # Airflow retries a failure of this try
+        (3, 2, 2, "retries", False),  # the last try: nothing would resume
+        (1, 0, 0, "retries", False),  # no retries (Airflow's default): nothing would resume
+        (1, 0, 0, "always", True),  # a person's clear may resume
+        (1, 2, 2, "never", False),
+    ],
+)
+def test_checkpoints_are_saved_only_where_a_try_can_use_them(
+    try_number: int, max_tries: int, retries: int, mode: str, saving: bool
+) -> None:
+    store = CountingStore()
+    context = {"ti": TI(try_number, max_tries), "task_state_store": store}
+    write = Checkpoints.of(context, mode, TARGET, retries=retries)
+    assert write.saving is saving
+    write.resume_from()
+    write.save(SAVED)
+    write.done()
+    # Nothing found, nothing saved: one read, and no delete (each is a round trip to the supervisor).
+    assert store.calls == (3 if saving else 0 if mode == "never" else 1)
 
 
 def test_before_airflow_3_3_a_retry_says_it_starts_over(caplog: pytest.LogCaptureFixture) -> None:

@@ -61,9 +61,21 @@ class Checkpoints:
     """
 
     def __init__(
-        self, store: Any, *, mode: str, identity: str, try_number: int, first_try: int, names: list[str]
+        self,
+        store: Any,
+        *,
+        mode: str,
+        identity: str,
+        try_number: int,
+        first_try: int,
+        names: list[str],
+        retried: bool = True,
     ) -> None:
         self.store = store if mode != "never" else None
+        # Saved only where a try can use them: an automatic retry will follow a
+        # failure of this one, or resume="always" lets a person's clear resume.
+        self.saving = self.store is not None and (retried or mode == "always")
+        self._found = False  # a checkpoint was read, or saved: done() deletes it
         self.names = names  # the sources' names, to name the only one in a write of one
         self.mode = mode
         self.identity = identity
@@ -83,7 +95,7 @@ class Checkpoints:
         """The checkpoints of the running task's write to ``target`` (see :func:`identity`)."""
         ti = context["ti"]
         try_number = int(getattr(ti, "try_number", 1) or 1)
-        max_tries = int(getattr(ti, "max_tries", 0) or 0)
+        max_tries = int(getattr(ti, "max_tries", 0) or 0)  # Airflow retries a try up to this number
         store = context.get("task_state_store")
         if store is None and try_number > 1 and mode != "never":
             log.info(
@@ -97,12 +109,8 @@ class Checkpoints:
             try_number=try_number,
             first_try=max(1, max_tries - retries + 1),
             names=list(target["sources"]),
+            retried=retries > 0 and try_number <= max_tries,
         )
-
-    @property
-    def saving(self) -> bool:
-        """Whether checkpoints are saved (Airflow 3.3+, and ``resume`` is not "never")."""
-        return self.store is not None
 
     def resume_from(self) -> Checkpoint | None:
         """The checkpoint to resume after, or None (logging why, when one exists)."""
@@ -111,6 +119,7 @@ class Checkpoints:
         saved = self.store.get(KEY)
         if saved is None:
             return None
+        self._found = True
         checkpoint = Checkpoint.from_dict(saved.get("checkpoint")) if isinstance(saved, dict) else None
         why = None
         if checkpoint is None:
@@ -144,9 +153,10 @@ class Checkpoints:
         """Save ``checkpoint`` in the background: a save is a round trip through the
         task's supervisor (several ms), which the write should not wait for. A later
         checkpoint replaces one still waiting; :meth:`close` waits for the last."""
-        if self.store is None:
+        if not self.saving:
             return
         with self._lock:
+            self._found = True
             self._pending = checkpoint
             if self._saver is None:
                 self._saver = threading.Thread(
@@ -187,5 +197,5 @@ class Checkpoints:
     def done(self) -> None:
         """The write finished: the next run of this task starts from the first line."""
         self.close()
-        if self.store is not None:
+        if self.store is not None and self._found:
             self.store.delete(KEY)
