@@ -21,9 +21,12 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
+import requests
 
 from archive_backfill import (
     DAG_ID,
+    MEASUREMENT,
+    METERS,
     POOL,
     TASK_ID,
     Backfill,
@@ -172,3 +175,71 @@ def test_a_worker_killed_mid_write_is_retried_elsewhere_and_stays_exact(backfill
     assert summary["lines"] == partition.lines and summary["resumed_after_lines"] > 0
     sent_again = partition.lines - summary["resumed_after_lines"]
     assert sent_again <= partition.lines - landed_at_kill + 12_000 + 5_000
+
+
+def points_written(backfill: Backfill) -> int:
+    """influxd's own count of the points its HTTP API has written (``/debug/vars``)."""
+    stats = requests.get(f"{backfill.influxd.url}/debug/vars", timeout=10).json()
+    (httpd,) = [value for key, value in stats.items() if key.startswith("httpd")]
+    return int(httpd["values"]["pointsWrittenOK"])
+
+
+def stored(backfill: Backfill, partition: Partition) -> tuple[int, int]:
+    """Points and the sum of ``wh`` over every time the partition's file holds (a file
+    of more than 360,000 lines reaches past its hour: one point per meter a second)."""
+    start = int(partition.hour.timestamp())
+    end = start + -(-partition.lines // METERS)
+    query = f"SELECT count(wh), sum(wh) FROM {MEASUREMENT} WHERE time >= {start}s AND time < {end}s"
+    rows = backfill.influxd.rows(query, "energy")
+    return (rows[0]["count"], rows[0]["sum"]) if rows else (0, 0)
+
+
+def test_a_million_line_write_resumes_on_the_other_worker_after_a_kill(backfill: Backfill) -> None:
+    """One partition of 1,000,000 lines runs on worker 2 alone (worker 1 is stopped
+    until the write is under way); worker 2 gets SIGKILL after about half of it has
+    landed. influxd's own counter of points written shows what the retry, on worker
+    1, sent: at most what had not landed plus 5% of the input. influxd holds exactly
+    the file, and a re-run of the whole DAG run changes nothing."""
+    for name in WORKERS:
+        if name not in backfill.stack.workers:
+            backfill.stack.start_worker(name, WORKER_CONCURRENCY)
+    backfill.stack.wait_for_workers()
+    backfill.stack.stop_worker("worker-1")
+    partitions = write_archive(backfill.archive, datetime(2024, 12, 7, tzinfo=timezone.utc), 1, 1_000_000)
+    (partition,) = partitions
+    written_before = points_written(backfill)
+    backfill.trigger("million", partitions)
+    # The write takes a few seconds: watch influxd's counter, which is cheap to read,
+    # not the points themselves; worker 2 is the only worker, so it is the writer.
+    deadline = time.monotonic() + 180
+    while points_written(backfill) - written_before < partition.lines * 0.45:
+        assert time.monotonic() < deadline, f"the write never got halfway\n{backfill.stack.log_tail()}"
+        time.sleep(0.02)
+    backfill.stack.kill_worker("worker-2")
+    backfill.stack.start_worker("worker-1", WORKER_CONCURRENCY)
+    time.sleep(1)  # a request influxd was answering when the worker died is counted now
+    landed_at_kill = stored(backfill, partition)[0]
+    written_at_kill = points_written(backfill)
+
+    backfill.wait_for_success("million", seconds=300)
+    sent_by_retry = points_written(backfill) - written_at_kill
+    tries = backfill.tries("million", 0)
+    assert [(t["try_number"], t["hostname"], t["state"]) for t in tries] == [
+        (1, "worker-2", "failed"),
+        (2, "worker-1", "success"),
+    ]
+    summary = backfill.returned("million", TASK_ID, 0)
+    assert summary["lines"] == partition.lines
+    assert summary["resumed_after_lines"] + sent_by_retry == partition.lines
+    assert sent_by_retry <= partition.lines - landed_at_kill + partition.lines // 20
+    assert stored(backfill, partition) == (partition.lines, partition.total_wh)
+
+    before = stored(backfill, partition), backfill.everything()
+    backfill.api("POST", f"/dags/{DAG_ID}/dagRuns/million/clear", json={"dry_run": False})
+    backfill.stack.airflow.wait_for(
+        "the run to run again",
+        lambda: all(ti["try_number"] == 3 and ti["state"] == "success" for ti in backfill.mapped("million")),
+        seconds=300,
+    )
+    backfill.wait_for_success("million", seconds=300)
+    assert (stored(backfill, partition), backfill.everything()) == before
