@@ -36,7 +36,8 @@ CORE_TESTS := tests/test_corpus.py tests/test_corpus_influxd.py tests/test_encod
 	tests/test_validate.py tests/test_retry.py tests/test_client_faults.py tests/test_client_servers.py \
 	tests/test_templating.py tests/test_decoder.py tests/test_fast_paths.py tests/test_client_hostile.py \
 	tests/test_frames.py tests/test_client_frames.py tests/test_client_inputs.py tests/test_exact_influxd.py \
-	tests/test_points.py tests/test_collector.py tests/test_tally.py tests/test_client_resume.py tests/test_durable.py
+	tests/test_points.py tests/test_collector.py tests/test_tally.py tests/test_client_resume.py tests/test_durable.py \
+	tests/test_client_in_flight.py
 
 .PHONY: test servers celery-servers browser lint typecheck docs docs-serve pytest pytest-oldest pytest-pythons bench demo clean
 

@@ -3,7 +3,7 @@
 Usage (from the repository root, after ``make test`` created .venv):
 
     .venv/bin/python bench/operators.py [--rows 300000] [--repeat 2]
-        [--inputs frame,records,text,file] [--sides strict,off,client,taskflow,pull,bare,outside]
+        [--inputs frame,records,text,file] [--sides strict,off,client,taskflow,pull,bare,outside,outside2]
 
 Every run is ``airflow dags test`` of a DAG of two tasks in one temporary
 AIRFLOW_HOME (its own SQLite database, no example DAGs, a DAGs folder holding
@@ -42,7 +42,9 @@ The timed task ``write``, one side per DAG:
   (level 1) batches with a bare ``requests`` loop;
 - outside: no Airflow: ``InfluxDBWriteClient.write`` on the same data (the
   frame with the same mapping, the records list, the text, the open file), in
-  a child process, timed from the call to its return, the data built first.
+  a child process, timed from the call to its return, the data built first;
+- outside2: the same with ``in_flight=2``, as the operator sends after its
+  strict check (two requests waiting for an answer at once).
 
 ``airflow dags test`` runs the tasks one after the other in its own process,
 so ``produce`` has imported pandas before ``write`` starts. A task's time is
@@ -86,7 +88,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "tests")]
 
 INPUTS = ("frame", "records", "text", "file")
-SIDES = ("strict", "off", "client", "taskflow", "pull", "bare", "outside")
+SIDES = ("strict", "off", "client", "taskflow", "pull", "bare", "outside", "outside2")
 START = 1_700_000_000_000_000_000  # first row's time, ns (frame: a row per ms; records: a row per s)
 FIELDS = 6  # fields of every row and record
 BATCH = 5_000
@@ -277,7 +279,7 @@ for _kind, _side in DAGS:
 # --- outside Airflow -------------------------------------------------------------
 
 
-def child(kind: str, url: str, rows: int, path: str) -> None:
+def child(kind: str, url: str, rows: int, path: str, in_flight: int) -> None:
     """Time ``InfluxDBWriteClient.write`` on the input, built before the clock; print JSON."""
     from influxdb_write.client import InfluxDBWriteClient
 
@@ -295,7 +297,7 @@ def child(kind: str, url: str, rows: int, path: str) -> None:
             data = "\n".join(encode_records(data))
     began = time.perf_counter()
     with InfluxDBWriteClient(url, "token", org="org", max_batch_lines=BATCH) as client:
-        lines = client.write(BUCKET, data, **options).lines
+        lines = client.write(BUCKET, data, in_flight=in_flight, **options).lines
     seconds = time.perf_counter() - began
     if kind == "file":
         data.close()
@@ -358,8 +360,9 @@ def measure(
     data.mkdir()
     server = start_victoria_metrics(data)
     try:
-        if side == "outside":
+        if side.startswith("outside"):
             command = [sys.executable, __file__, "--child", kind, "--url", server.url]
+            command += ["--in-flight", "2" if side == "outside2" else "1"]
             done = subprocess.run(
                 [*command, "--rows", str(rows), "--file", str(folder / "data.lp")],
                 capture_output=True,
@@ -407,6 +410,7 @@ LABELS = {
     "bare": "bare `requests` loop `@task`",
     "pull": "`@task` that only pulls the XCom",
     "outside": "`InfluxDBWriteClient.write`, outside Airflow",
+    "outside2": "`InfluxDBWriteClient.write(in_flight=2)`, outside Airflow",
 }
 
 
@@ -460,7 +464,7 @@ def report(results: dict[tuple[str, str], list[tuple[float, float]]], rows: int,
             if side in ("strict", "off") and outside and write is not None:
                 overhead = f"{(write / outside - 1) * 100:+.0f}%"
             cells = [
-                "-" if side == "outside" else f"{seconds:.2f}",
+                "-" if side.startswith("outside") else f"{seconds:.2f}",
                 f"{pulled:.2f}" if pulled else "-",
                 "-" if write is None else f"{write:.2f}",
             ]
@@ -476,9 +480,10 @@ def main() -> None:
     parser.add_argument("--child")
     parser.add_argument("--url")
     parser.add_argument("--file", default="")
+    parser.add_argument("--in-flight", type=int, default=1)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.url, args.rows, args.file)
+        child(args.child, args.url, args.rows, args.file, args.in_flight)
         return
     kinds = [k for k in args.inputs.split(",") if k]
     sides = [s for s in args.sides.split(",") if s]
@@ -512,7 +517,7 @@ def main() -> None:
                 batch=BATCH,
                 bucket=BUCKET,
                 mapping=MAPPING,
-                dags=[pair for pair in pairs if pair[1] != "outside"],
+                dags=[pair for pair in pairs if not pair[1].startswith("outside")],
             )
         )
         pythonpath = os.pathsep.join(p for p in (str(ROOT / "plugins"), os.environ.get("PYTHONPATH")) if p)

@@ -170,11 +170,13 @@ def test_a_worker_killed_mid_write_is_retried_elsewhere_and_stays_exact(backfill
     assert backfill.landed(partitions) == expected(partitions)
     # On Airflow 3.3 the retry resumed after the last checkpoint the killed try saved
     # (every 4% of the input, 12,000 lines here, saved as the next batch is handed
-    # over): it sent at most what had not landed plus that, plus one batch of 5,000.
+    # over): it sent at most what had not landed plus that, plus one batch of 5,000, plus
+    # another that landed before the batch ahead of it (two are in flight after the strict
+    # check, and a checkpoint counts only lines confirmed from the first on).
     summary = backfill.returned("worker-lost", TASK_ID, victim)
     assert summary["lines"] == partition.lines and summary["resumed_after_lines"] > 0
     sent_again = partition.lines - summary["resumed_after_lines"]
-    assert sent_again <= partition.lines - landed_at_kill + 12_000 + 5_000
+    assert sent_again <= partition.lines - landed_at_kill + 12_000 + 2 * 5_000
 
 
 def points_written(backfill: Backfill) -> int:

@@ -88,3 +88,19 @@ def test_sigterm_calls_on_kill_which_abandons_the_write(
     assert [r.method for r in hanging.received].count("POST") == 1
     # Airflow 3.0's own debug lines carry its request to mask the token (MaskSecret(...)).
     assert not [line for line in out.splitlines() if TOKEN in line and "MaskSecret(" not in line]
+
+
+@pytest.mark.parametrize(("validate", "posts"), [("strict", 2), ("off", 1)])
+def test_after_a_strict_check_two_batches_wait_for_an_answer_at_once(
+    airflow_env: dict[str, str], hanging: FaultServer, validate: str, posts: int
+) -> None:
+    """The strict check proved that the order of the batches changes nothing, so the
+    operator sends the second before the first is answered; without the check it
+    waits. Abandoned, the write names every batch sent without an answer."""
+    hanging.will("hang")
+    run = run_dag(airflow_env, f"iw_in_flight_{validate}", "2024-03-01")
+    output = " ".join(output_of(run).split())
+    assert "AirflowTaskTimeout" in output, output[-3000:]
+    assert [r.method for r in hanging.received].count("POST") == posts
+    unknown = "lines 1-5000 and lines 5001-10000" if posts == 2 else "lines 1-5000"
+    assert f"0 line(s) confirmed written; {unknown} were sent without an answer" in output

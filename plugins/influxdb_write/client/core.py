@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -80,6 +81,12 @@ _CONNECT_ADVICE = {
     "proxy_refused": "the proxy will not carry requests to this server (its access rules); ask its "
     "administrators, or connect directly (NO_PROXY, or proxy_from_env false)",
 }
+# What became of a batch sent at the same time as one that failed, by _Run.end's outcome.
+_OTHER_FATES = {
+    "unknown": "got no answer, so whether the server wrote them is unknown",
+    "partly": "were refused in part, so the server may hold some of them",
+    "unwritten": "were not written",
+}
 _RESEND_ADVICE = (
     "re-sending them is safe when every line has a timestamp: InfluxDB overwrites a point "
     "with the same measurement, tags and time"
@@ -105,10 +112,24 @@ class WriteResult:
 
 class _Run:
     """The state of one ``write()``: what the server confirmed, and whether the
-    caller abandoned it."""
+    caller abandoned it.
+
+    Batches are numbered as they are handed to the sender (0, 1, ...). With
+    ``in_flight`` requests the server may confirm them out of order: the counts
+    take each confirmation as it comes, but the fingerprint and the checkpoint
+    move only over the batches confirmed whole from the first on (``ordered``
+    lines), so that a checkpoint always names a prefix of the input. A batch
+    starts only within ``in_flight`` of the first one not confirmed, so a batch
+    that takes long (retries) holds the others back instead of letting confirmed
+    batches pile up.
+    """
 
     def __init__(
-        self, bucket: str, tally: MeasurementTally | None = None, fingerprint: Fingerprint | None = None
+        self,
+        bucket: str,
+        tally: MeasurementTally | None = None,
+        fingerprint: Fingerprint | None = None,
+        in_flight: int = 1,
     ) -> None:
         self.bucket = bucket
         self.tally = tally
@@ -120,8 +141,99 @@ class _Run:
         self.started = time.monotonic()
         self.reported = self.started
         self.stop = threading.Event()
-        self.unknown: tuple[int, int] | None = None  # lines sent without an answer when abandoned
-        self.unknown_span = ""  # the same in words, with the input's name in a write of several
+        # Lines sent without an answer when abandoned: (first, last) and the same in words.
+        self.unknown: list[tuple[tuple[int, int], str]] = []
+        self.in_flight = in_flight
+        self.concurrent = in_flight > 1
+        self.changes = threading.Condition()
+        self.ordered = 0  # lines of the batches confirmed whole from the first on
+        self.failing = False  # a batch failed: no batch starts and none is tried again
+        self._next = 0  # the first batch not confirmed whole
+        self._sending: dict[int, Batch] = {}  # batches being sent, by number
+        self._early: dict[int, list[Batch]] = {}  # confirmed parts of batches after ``_next``
+        self._whole: set[int] = set()  # batches after ``_next`` confirmed whole
+        self._ended: dict[int, tuple[str, str]] = {}  # batches that ended unconfirmed: (outcome, span)
+
+    def start(self, index: int, batch: Batch) -> bool:
+        """Whether batch ``index`` may be sent, once it is within ``in_flight`` of the
+        first batch not confirmed: not once another failed or the write was abandoned."""
+        with self.changes:
+            while not (self.failing or self.stop.is_set()) and index - self._next >= self.in_flight:
+                self.changes.wait(0.1)  # abandoning sets ``stop`` without notifying
+            if self.failing or self.stop.is_set():
+                return False
+            self._sending[index] = batch
+            return True
+
+    def confirm(self, index: int, part: Batch, size: int, compressed: int) -> None:
+        """The server confirmed ``part`` (a batch, or part of one it was split into)."""
+        with self.changes:
+            self.lines += len(part.numbers)  # a frame's entries stay unmade
+            self.batches += 1
+            self.bytes += size
+            self.compressed += compressed
+            if self.tally is not None:
+                self.tally.add(part.texts(), part.body().isascii())
+            if index == self._next:
+                self._in_order(part)
+            else:
+                self._early.setdefault(index, []).append(part)
+
+    def finish(self, index: int) -> None:
+        """Batch ``index`` was confirmed whole."""
+        with self.changes:
+            self._sending.pop(index, None)
+            self._whole.add(index)
+            while self._next in self._whole:
+                self._whole.discard(self._next)
+                self._next += 1
+                for part in self._early.pop(self._next, []):
+                    self._in_order(part)
+            self.changes.notify_all()
+
+    def end(self, index: int, outcome: str, span: str) -> None:
+        """Batch ``index`` ended unconfirmed: ``outcome`` is "unknown" (sent, no
+        answer), "partly" (the server refused some of its lines) or "unwritten"."""
+        with self.changes:
+            if self._sending.pop(index, None) is not None:
+                self._ended[index] = (outcome, span)
+            self.changes.notify_all()
+
+    def _in_order(self, part: Batch) -> None:
+        self.ordered += len(part.numbers)
+        if self.fingerprint is not None:
+            self.fingerprint.add(part)
+            last = len(part.numbers) - 1
+            self.checkpoint = Checkpoint(
+                self.ordered + self.resumed,
+                self.fingerprint.hexdigest(),
+                part.source_of(last),
+                part.numbers[last],
+            )
+
+    def settle(self, index: int, outcome: str, span: str) -> str:
+        """After batch ``index`` failed (with several in flight): no batch starts and
+        none is tried again, the others in flight end, and what became of them is
+        said in words (each beginning "; "), so that an error tells what the server
+        holds. Empty when only one request is ever in flight."""
+        if not self.concurrent:
+            return ""
+        with self.changes:
+            self.failing = True
+            if self._sending.pop(index, None) is not None:
+                self._ended[index] = (outcome, span)
+            self.changes.notify_all()
+            self.changes.wait_for(lambda: not self._sending)
+            said = []
+            for other in sorted({*self._early, *self._whole, *self._ended}):
+                meanwhile = "" if other == index else ", sent meanwhile,"  # or parts of this batch
+                confirmed = [part.span() for part in self._early.get(other, [])]
+                if confirmed:
+                    said.append(f"{', '.join(confirmed)}{meanwhile} were confirmed written")
+                if other in self._ended and other != index:
+                    fate, words = self._ended[other]
+                    said.append(f"{words}, sent meanwhile, {_OTHER_FATES[fate]}")
+            return "".join(f"; {words}" for words in said)
 
 
 class InfluxDBWriteClient:
@@ -300,6 +412,7 @@ class InfluxDBWriteClient:
         precision: str = "ns",
         org: str | None = None,
         field_types: Mapping[str, str] | None = None,
+        in_flight: int = 1,
         **frame: Any,
     ) -> WriteResult:
         """Write ``data`` to ``bucket`` (v1: ``db`` or ``db/rp``; v3: the database).
@@ -309,7 +422,8 @@ class InfluxDBWriteClient:
         keywords of :func:`~influxdb_write.line_protocol.encode_frame`
         (``measurement``, ``measurement_column``, ``tag_columns``,
         ``field_columns``, ``time_column``). ``field_types`` declares the type of
-        fields of records and frames.
+        fields of records and frames. ``in_flight``: requests waiting for an answer at
+        once (see :meth:`write_inputs`).
 
         ``data`` is consumed as a stream of batches; each batch is sent once it is
         full, so a failure can leave earlier batches written: the error's
@@ -333,7 +447,11 @@ class InfluxDBWriteClient:
                         "no request can carry it; nothing was sent"
                     )
         return self.write_inputs(
-            bucket, [Input(data, frame=mapping, field_types=field_types)], precision=precision, org=org
+            bucket,
+            [Input(data, frame=mapping, field_types=field_types)],
+            precision=precision,
+            org=org,
+            in_flight=in_flight,
         )
 
     def write_inputs(
@@ -348,6 +466,7 @@ class InfluxDBWriteClient:
         on_checkpoint: Callable[[Checkpoint], None] | None = None,
         checkpoint_lines: int = 50_000,
         on_resumed: Callable[[Checkpoint], None] | None = None,
+        in_flight: int = 1,
     ) -> WriteResult:
         """Write several inputs as one write, in order, as :meth:`write` writes one.
 
@@ -365,6 +484,16 @@ class InfluxDBWriteClient:
         not what the checkpoint confirmed, :class:`ResumeError` is raised before
         anything is sent; if they are, ``on_resumed`` is called with it. The
         result's ``lines`` then include the resumed ones.
+
+        ``in_flight``: how many requests may wait for an answer at once. With more
+        than one, the batches still go out in order, but the server may receive a
+        later one before it has finished an earlier one: use it only when no two
+        entries give a field of one point different values (the operator's strict
+        validation proves that), since a server keeps the last value it receives.
+        It pays where the server has cores to spare or is far away: each request's
+        wait overlaps another's. A checkpoint still names only lines confirmed
+        from the first on, and a failure waits for the other requests in flight and
+        says what became of them.
         """
         try:
             check_precision(precision)
@@ -375,10 +504,13 @@ class InfluxDBWriteClient:
         if self._transport.aborted:
             raise InfluxDBWriteError("the write was aborted before it started; nothing was sent")
         url, params = self._endpoint(bucket, precision, org or self.org)
-        run = _Run(bucket, tally, Fingerprint() if on_checkpoint or resume else None)
+        if in_flight < 1:
+            raise InputError(f"in_flight must be 1 or more, not {in_flight}")
+        run = _Run(bucket, tally, Fingerprint() if on_checkpoint or resume else None, in_flight)
         saved = resume.lines if resume else 0
         self._runs.add(run)
-        sender = Sender(lambda batch: self._send(run, url, params, batch))
+        send = functools.partial(self._send_batch, run, url, params)
+        sender = Sender(send, workers=in_flight)
         bad_data: BaseException | None = None
         stream = None
         reading: list[str] = [""]  # the name of the input being read, for a bad data message
@@ -386,10 +518,11 @@ class InfluxDBWriteClient:
         try:
             try:
                 stream = self._batches(inputs, precision, reading, frames)
-                for batch in self._resumed(stream, run, resume, on_resumed) if resume else stream:
+                sending = self._resumed(stream, run, resume, on_resumed) if resume else stream
+                for index, batch in enumerate(sending):
                     if batch.size <= self.max_batch_bytes:  # else it is split, then compressed
                         batch.payload(self.gzip_level)
-                    if run.stop.is_set() or not sender.put(batch):
+                    if run.stop.is_set() or not sender.put(index, batch):
                         break
                     reached = run.checkpoint
                     if on_checkpoint and reached and reached.lines - saved >= checkpoint_lines:
@@ -405,7 +538,7 @@ class InfluxDBWriteClient:
                 raise InfluxDBWriteError(
                     f"the write was aborted; {self._abandoned(run)}",
                     lines_written=run.lines,
-                    unknown_lines=run.unknown,
+                    unknown_lines=_covering(run.unknown),
                 )
         except ResumeError:
             sender.close()  # nothing was handed to it: the client stays usable for a write from the start
@@ -525,10 +658,11 @@ class InfluxDBWriteClient:
     @staticmethod
     def _abandoned(run: _Run) -> str:
         confirmed = f"{run.lines} line(s) confirmed written"
-        if run.unknown is None:
+        if not run.unknown:
             return f"{confirmed}; no request was waiting for an answer; later lines were not sent"
+        spans = " and ".join(words for _, words in sorted(run.unknown))
         return (
-            f"{confirmed}; {run.unknown_span} were sent without an answer, so whether the server "
+            f"{confirmed}; {spans} were sent without an answer, so whether the server "
             f"wrote them is unknown ({_RESEND_ADVICE}); later lines were not sent"
         )
 
@@ -583,12 +717,12 @@ class InfluxDBWriteClient:
             method, url, params=params, body=body, headers=headers, auth=self._auth, seconds=seconds
         )
 
-    def _connect_error(self, failure: TransportFailure, written: str) -> ConnectError:
+    def _connect_error(self, failure: TransportFailure, written: str, **common: Any) -> ConnectError:
         hint = _CONNECT_ADVICE.get(failure.kind, "check the URL or region")
         if failure.kind == "proxy_auth" and proxy_credentials(self.proxy):
             hint = "the proxy refused the user and password in its URL; correct them in the proxy setting"
         error = ProxyError if failure.kind.startswith("proxy") else ConnectError
-        return error(f"cannot reach {self.url} ({failure.description}); {hint}{written}")
+        return error(f"cannot reach {self.url} ({failure.description}); {hint}{written}", **common)
 
     def _redirect_error(self, answer: Answer, what: str, fate: str = "", **common: Any) -> RedirectError:
         location = self._redact(answer.headers.get("Location", ""))
@@ -631,16 +765,31 @@ class InfluxDBWriteClient:
         else:
             run.stop.wait(seconds)
 
-    def _send(self, run: _Run, url: str, params: dict[str, str], batch: Batch) -> None:
-        """Send one batch until the server confirms it, retrying within the policy.
+    def _send_batch(self, run: _Run, url: str, params: dict[str, str], index: int, batch: Batch) -> None:
+        """Send the write's ``index``-th batch (see :meth:`_send`), unless another failed."""
+        if not run.start(index, batch):
+            return
+        try:
+            self._send(run, url, params, index, batch)
+        except BaseException as exc:
+            unknown = getattr(exc, "unknown_lines", None) is not None
+            maybe = bool(exc.args[0]) if isinstance(exc, Stopped) else unknown
+            partly = isinstance(exc, (PartialWriteError, RejectedPointsError))
+            run.end(index, "partly" if partly else "unknown" if maybe else "unwritten", batch.span())
+            raise
+        run.finish(index)
 
-        Runs on the sender thread. Raises :class:`Stopped` when the write is
+    def _send(self, run: _Run, url: str, params: dict[str, str], index: int, batch: Batch) -> None:
+        """Send one batch (or part of batch ``index``) until the server confirms it,
+        retrying within the policy.
+
+        Runs on a sender thread. Raises :class:`Stopped` when the write is
         abandoned, recording in ``run.unknown`` the lines that may have been written.
         """
         body = batch.body()
         if len(body) > self.max_batch_bytes and len(batch.entries) > 1:
             for half in batch.halves():
-                self._send(run, url, params, half)
+                self._send(run, url, params, index, half)
             return
         payload = batch.payload(self.gzip_level)
         headers = dict(self._headers)
@@ -653,8 +802,9 @@ class InfluxDBWriteClient:
         attempt = 0
         while True:
             if run.stop.is_set():
-                run.unknown, run.unknown_span = (span, lines) if maybe_written else (None, "")
-                raise Stopped
+                if maybe_written:
+                    run.unknown.append((span, lines))
+                raise Stopped(maybe_written)
             budget = self.retry.max_elapsed - elapsed
             sent = time.monotonic()
             retry_after = status = cause = None
@@ -663,40 +813,40 @@ class InfluxDBWriteClient:
             except TransportFailure as failure:
                 maybe_written = maybe_written or failure.sent
                 if run.stop.is_set():
-                    run.unknown, run.unknown_span = (span, lines) if maybe_written else (None, "")
-                    raise Stopped from None
+                    if maybe_written:
+                        run.unknown.append((span, lines))
+                    raise Stopped(maybe_written) from None
                 if not failure.retryable:
-                    fate = self._fate(run, lines, maybe_written)
-                    raise self._connect_error(failure, f"; {fate}") from failure.__cause__
+                    fate, _ = self._fate(run, index, lines, maybe_written)
+                    raise self._connect_error(
+                        failure,
+                        f"; {fate}",
+                        lines_written=run.lines,
+                        unknown_lines=span if maybe_written else None,
+                    ) from failure.__cause__
                 message, cause = failure.description, failure.__cause__
             else:
                 status = answer.status
                 if 200 <= status < 300:
-                    run.lines += len(batch.numbers)  # a frame's entries stay unmade
-                    run.batches += 1
-                    run.bytes += len(body)
-                    run.compressed += len(payload)
-                    if run.tally is not None:
-                        run.tally.add(batch.texts(), body.isascii())
-                    if run.fingerprint is not None:
-                        run.fingerprint.add(batch)
-                        last = len(batch.numbers) - 1
-                        run.checkpoint = Checkpoint(
-                            run.lines, run.fingerprint.hexdigest(), batch.source_of(last), batch.numbers[last]
-                        )
+                    run.confirm(index, batch, len(body), len(payload))
                     self._report(run, final=False)
                     return
-                common: dict[str, Any] = {"lines_written": run.lines}
-                if maybe_written:
-                    common["unknown_lines"] = span
-                # Every error from here on says what the server holds, in _fate's words.
-                fate = self._fate(run, lines, maybe_written)
-                if 300 <= status < 400:
-                    raise self._redirect_error(answer, f"the write of {lines}", fate, **common)
                 text = self._redact(answer.text)
                 message = server_message(text, answer.headers.get("Content-Type", ""))
-                if status == 413:
-                    if len(batch.entries) == 1:
+                if status == 413 and len(batch.entries) > 1:
+                    log.warning("413 request too large: splitting a batch of %d lines", len(batch.entries))
+                    for half in batch.halves():
+                        self._send(run, url, params, index, half)
+                    return
+                if 300 <= status < 400 or status == 413 or status not in self.retry.statuses:
+                    # Every error from here on says what the server holds, in _fate's words.
+                    fate, meanwhile = self._fate(run, index, lines, maybe_written, status)
+                    common: dict[str, Any] = {"lines_written": run.lines}
+                    if maybe_written:
+                        common["unknown_lines"] = span
+                    if 300 <= status < 400:
+                        raise self._redirect_error(answer, f"the write of {lines}", fate, **common)
+                    if status == 413:
                         raise RequestTooLargeError(
                             f"line {batch.numbers[0]} alone is too large for the server (413): "
                             f"{message}; {fate}",
@@ -704,22 +854,20 @@ class InfluxDBWriteClient:
                             server_message=message,
                             **common,
                         )
-                    log.warning("413 request too large: splitting a batch of %d lines", len(batch.entries))
-                    for half in batch.halves():
-                        self._send(run, url, params, half)
-                    return
-                if status not in self.retry.statuses:
-                    raise self._http_error(status, message, text, batch, run.lines, fate, common)
+                    raise self._http_error(
+                        status, message, text, batch, run.ordered + run.resumed, fate, common, meanwhile
+                    )
                 maybe_written = maybe_written or status in _MAYBE_WRITTEN
                 retry_after = parse_retry_after(answer.headers.get("Retry-After"))
             attempt += 1
             delay = self.retry.delay(attempt, retry_after, rand=self._rand())
             elapsed += time.monotonic() - sent
-            if attempt > self.retry.max_retries or elapsed + delay >= self.retry.max_elapsed:
+            if attempt > self.retry.max_retries or elapsed + delay >= self.retry.max_elapsed or run.failing:
                 where = f"HTTP {status}" if status else "no answer"
+                why = "; another batch failed meanwhile" if run.failing else ""
                 raise RetriesExhaustedError(
-                    f"gave up on {lines} after {attempt} attempt(s) in "
-                    f"{elapsed:.1f}s ({where}: {message}); {self._fate(run, lines, maybe_written)}",
+                    f"gave up on {lines} after {attempt} attempt(s) in {elapsed:.1f}s ({where}: {message})"
+                    f"{why}; {self._fate(run, index, lines, maybe_written)[0]}",
                     attempts=attempt,
                     status=status,
                     server_message=message if status else "",
@@ -748,11 +896,13 @@ class InfluxDBWriteClient:
         written: int,
         fate: str = "",
         known: Mapping[str, Any] | None = None,
+        meanwhile: str = "",
     ) -> WriteHTTPError:
         """The error for a status that is not retried. ``fate`` (empty for the
         connection check, which writes nothing) says what the server holds, and ends
-        every message; ``known`` carries ``unknown_lines`` when an earlier attempt of
-        this batch may have been written."""
+        every message; ``written`` counts the lines of the batches before this one,
+        ``meanwhile`` says what became of those sent at the same time; ``known``
+        carries ``lines_written`` and ``unknown_lines``."""
         common: dict[str, Any] = {"status": status, "server_message": message, "lines_written": written}
         common.update(known or {})
         span = batch.span() if batch.numbers else "an empty write"
@@ -801,7 +951,7 @@ class InfluxDBWriteClient:
             return PartialWriteError(
                 f"HTTP 400 writing {span}: {message}"
                 + (f". Rejected: {listed}" if listed else "")
-                + f". {written} lines of earlier batches were written; {others}",
+                + f". {written} lines of earlier batches were written{meanwhile}; {others}",
                 rejected=rejected,
                 **common,
             )
@@ -810,8 +960,8 @@ class InfluxDBWriteClient:
             # beyond retention policy dropped=1"): the others may be in.
             if fate and batch.numbers:
                 then = (
-                    f"; {self._confirmed(written)}; the server may have written the other lines of "
-                    f"{span}; later lines were not sent"
+                    f"; {self._confirmed(written)}{meanwhile}; the server may have written the other "
+                    f"lines of {span}; later lines were not sent"
                 )
             return RejectedPointsError(f"HTTP 422 writing {span}: {message}{then}", **common)
         return WriteHTTPError(f"HTTP {status} writing {span}: {message}{then}", **common)
@@ -821,17 +971,33 @@ class InfluxDBWriteClient:
         return f"{lines} line(s) of earlier batches were confirmed written"
 
     @classmethod
-    def _fate(cls, run: _Run, lines: str, maybe_written: bool) -> str:
+    def _fate(
+        cls, run: _Run, index: int, lines: str, maybe_written: bool, status: int | None = None
+    ) -> tuple[str, str]:
         """What the server holds now, in words: confirmed, unknown, not sent. Every
         error raised once a batch was sent ends with it, so the caller knows what to
-        re-send whatever the failure."""
-        confirmed = cls._confirmed(run.lines)
+        re-send whatever the failure. With several requests in flight, the others
+        end first (:meth:`_Run.settle`), and the second part says what became of
+        them; the first includes it."""
+        outcome = "partly" if status in (400, 422) else "unknown" if maybe_written else "unwritten"
+        meanwhile = run.settle(index, outcome, lines)
+        confirmed = cls._confirmed(run.ordered + run.resumed) + meanwhile
         if maybe_written:
             return (
                 f"{confirmed}; {lines} were sent but got no answer, so whether the "
                 f"server wrote them is unknown ({_RESEND_ADVICE}); later lines were not sent"
-            )
-        return f"{confirmed}; none of {lines} or later lines were written"
+            ), meanwhile
+        if meanwhile:
+            return f"{confirmed}; none of {lines} were written; later lines were not sent", meanwhile
+        return f"{confirmed}; none of {lines} or later lines were written", meanwhile
+
+
+def _covering(spans: list[tuple[tuple[int, int], str]]) -> tuple[int, int] | None:
+    """The first and last line of spans sent without an answer (lines between them
+    may have been confirmed: the words of each span say exactly)."""
+    if not spans:
+        return None
+    return min(first for (first, _), _ in spans), max(last for (_, last), _ in spans)
 
 
 def _then(fate: str) -> str:
