@@ -583,3 +583,54 @@ def test_in_airflow_no_secret_shows_in_logs_xcom_or_rendered_fields(
     assert "Connection failed!" in said
     assert "the server's certificate was refused (unable to get local issuer certificate)" in said
     assert "set ca_cert to the CA that signed the server's certificate" in said
+
+
+def test_a_tls_failure_after_confirmed_batches_counts_them(tmp_path: Path) -> None:
+    """The first batch is confirmed over TLS and the server closes the connection; the
+    second connection is answered in plain HTTP (a load balancer that lost its
+    certificate), which is never retried. The error carries the confirmed lines in
+    ``lines_written``, so lineage reports what the server holds."""
+    import re
+    import socket
+    import ssl
+    import threading
+
+    from influxdb_write.client import ConnectError, InfluxDBWriteClient
+
+    ca = CertificateAuthority(tmp_path / "ca")
+    issued = ca.issue("server")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(issued.cert, issued.key)
+    listening = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        connection, _ = listening.accept()
+        with context.wrap_socket(connection, server_side=True) as tls:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += tls.recv(65536)
+            head, _, body = data.partition(b"\r\n\r\n")
+            found = re.search(rb"content-length: (\d+)", head, re.IGNORECASE)
+            while found and len(body) < int(found.group(1)):
+                body += tls.recv(65536)
+            tls.sendall(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+        plain, _ = listening.accept()
+        with plain:
+            plain.recv(65536)  # the client's TLS hello, answered in plain HTTP
+            plain.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"https://127.0.0.1:{listening.getsockname()[1]}"
+    lines = [f"m v={i}i {i}" for i in range(1, 7)]
+    with (
+        InfluxDBWriteClient(url, "t", ca_cert=str(ca.cert), max_batch_lines=3) as client,
+        pytest.raises(ConnectError) as caught,
+    ):
+        client.write("b", lines)
+    thread.join(5)
+    listening.close()
+    assert caught.value.lines_written == 3
+    assert "the server did not answer in TLS" in str(caught.value)
+    fate = "3 line(s) of earlier batches were confirmed written; none of lines 4-6 or later lines were"
+    assert fate in str(caught.value)
