@@ -12,6 +12,7 @@ confirmed from the first on), and influxd must hold exactly the file.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,7 +65,19 @@ def test_a_retry_resumes_after_what_the_stopped_try_confirmed(
     influxd.query('DROP DATABASE "iw_resume"')
     influxd.create("iw_resume")
     forward = forward_to(influxd)
-    fault.will(*[forward] * 6, ("slow", 30.0, Reply(204)), forward)
+    stalled: list[Received] = []
+
+    def stall_the_seventh_batch_once(request: Received) -> Reply:
+        """Lines 30001-35000 (the 7th batch) stall the first time, past the timeout; after
+        the strict check two batches are in flight, so it is known by its first line,
+        not by when it arrives."""
+        if not stalled and request.lines and request.lines[0].endswith(f" {1_700_000_000 + 30_001}"):
+            stalled.append(request)
+            time.sleep(30)
+            return Reply(204)
+        return forward(request)
+
+    fault.will(stall_the_seventh_batch_once)
     conn = {
         "conn_type": "influxdb_write",
         "host": fault.url,
@@ -83,8 +96,8 @@ def test_a_retry_resumes_after_what_the_stopped_try_confirmed(
     assert run.returncode == 0, output[-3000:]
     assert "AirflowTaskTimeout" in output
     sent = [len(request.lines) for request in fault.received]
-    # The 7th stalled (never forwarded); after the strict check two batches are in
-    # flight, so the 8th went out meanwhile and landed, past the checkpoint.
+    # The 7th batch stalled (never forwarded); after the strict check two batches are
+    # in flight, so the 8th went out meanwhile and landed, past the checkpoint.
     first, second = sent[:8], sent[8:]
     assert first == [5000] * 8
     stored = influxd.rows("SELECT * FROM resumed", "iw_resume")
