@@ -144,7 +144,6 @@ class _Run:
         # Lines sent without an answer when abandoned: (first, last) and the same in words.
         self.unknown: list[tuple[tuple[int, int], str]] = []
         self.in_flight = in_flight
-        self.concurrent = in_flight > 1
         self.changes = threading.Condition()
         self.ordered = 0  # lines of the batches confirmed whole from the first on
         self.failing = False  # a batch failed: no batch starts and none is tried again
@@ -216,7 +215,7 @@ class _Run:
         none is tried again, the others in flight end, and what became of them is
         said in words (each beginning "; "), so that an error tells what the server
         holds. Empty when only one request is ever in flight."""
-        if not self.concurrent:
+        if self.in_flight == 1:
             return ""
         with self.changes:
             self.failing = True
