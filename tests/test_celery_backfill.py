@@ -169,14 +169,15 @@ def test_a_worker_killed_mid_write_is_retried_elsewhere_and_stays_exact(backfill
     }
     assert backfill.landed(partitions) == expected(partitions)
     # On Airflow 3.3 the retry resumed after the last checkpoint the killed try saved
-    # (every 4% of the input, 12,000 lines here, saved as the next batch is handed
-    # over): it sent at most what had not landed plus that, plus one batch of 5,000, plus
-    # another that landed before the batch ahead of it (two are in flight after the strict
-    # check, and a checkpoint counts only lines confirmed from the first on).
+    # (every 4% of the input, 12,000 lines here). It counts only lines confirmed from the
+    # first on, it is saved as the sender takes the next batch, and sending goes on while
+    # it is saved, so influxd may hold up to six batches of 5,000 past it: two in flight
+    # after the strict check, one waiting for its turn, two queued, one being handed over
+    # (docs/idempotency.md). The retry sent at most what had not landed plus those.
     summary = backfill.returned("worker-lost", TASK_ID, victim)
     assert summary["lines"] == partition.lines and summary["resumed_after_lines"] > 0
     sent_again = partition.lines - summary["resumed_after_lines"]
-    assert sent_again <= partition.lines - landed_at_kill + 12_000 + 2 * 5_000
+    assert sent_again < partition.lines - landed_at_kill + 12_000 + 6 * 5_000
 
 
 def points_written(backfill: Backfill) -> int:
