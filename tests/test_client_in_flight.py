@@ -202,6 +202,38 @@ def test_an_abandoned_write_names_every_request_in_flight(fault: FaultServer) ->
     assert len([r for r in fault.received if r.method == "POST"]) == 2
 
 
+def test_an_abort_wakes_a_batch_waiting_for_its_turn(fault: FaultServer) -> None:
+    """Lines 1-3 get no answer and lines 4-6 are confirmed, so the batch of lines 7-9
+    waits for the first. The abort must wake it: a sender thread left waiting would
+    hold the write forever."""
+    model = Model({1: (3.0, Reply(204))})
+    fault.will(model)
+    writer = client(fault.url, timeout=(5, 60))
+    raised: list[InfluxDBWriteError] = []
+
+    def write() -> None:
+        try:
+            writer.write("b", LINES, in_flight=2)
+        except InfluxDBWriteError as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while model.answered != [4] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert model.answered == [4]
+    time.sleep(0.2)  # the batch of lines 7-9 is taken and waits for its turn
+    began = time.monotonic()
+    writer.abort()
+    thread.join(2)
+    assert not thread.is_alive(), "the write still waits after the abort"
+    assert time.monotonic() - began < 1
+    (error,) = raised
+    assert (error.lines_written, error.unknown_lines) == (3, (1, 3))
+    assert model.firsts == [1, 4]
+
+
 def test_retries_exhausted_beside_a_confirmed_batch_counts_it(fault: FaultServer) -> None:
     model = Model({1: (0.3, Reply(503, '{"message": "busy"}'))})
     fault.will(model)

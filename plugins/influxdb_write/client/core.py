@@ -148,21 +148,28 @@ class _Run:
         self.ordered = 0  # lines of the batches confirmed whole from the first on
         self.failing = False  # a batch failed: no batch starts and none is tried again
         self._next = 0  # the first batch not confirmed whole
-        self._sending: dict[int, Batch] = {}  # batches being sent, by number
+        self._sending: set[int] = set()  # batches being sent
         self._early: dict[int, list[Batch]] = {}  # confirmed parts of batches after ``_next``
         self._whole: set[int] = set()  # batches after ``_next`` confirmed whole
         self._ended: dict[int, tuple[str, str]] = {}  # batches that ended unconfirmed: (outcome, span)
 
-    def start(self, index: int, batch: Batch) -> bool:
+    def start(self, index: int) -> bool:
         """Whether batch ``index`` may be sent, once it is within ``in_flight`` of the
         first batch not confirmed: not once another failed or the write was abandoned."""
         with self.changes:
-            while not (self.failing or self.stop.is_set()) and index - self._next >= self.in_flight:
-                self.changes.wait(0.1)  # abandoning sets ``stop`` without notifying
+            self.changes.wait_for(
+                lambda: self.failing or self.stop.is_set() or index - self._next < self.in_flight
+            )
             if self.failing or self.stop.is_set():
                 return False
-            self._sending[index] = batch
+            self._sending.add(index)
             return True
+
+    def abandon(self) -> None:
+        """No batch starts from now on (the caller gave the write up), waiting ones included."""
+        with self.changes:
+            self.stop.set()
+            self.changes.notify_all()
 
     def confirm(self, index: int, part: Batch, size: int, compressed: int) -> None:
         """The server confirmed ``part`` (a batch, or part of one it was split into)."""
@@ -181,7 +188,7 @@ class _Run:
     def finish(self, index: int) -> None:
         """Batch ``index`` was confirmed whole."""
         with self.changes:
-            self._sending.pop(index, None)
+            self._sending.discard(index)
             self._whole.add(index)
             while self._next in self._whole:
                 self._whole.discard(self._next)
@@ -194,7 +201,8 @@ class _Run:
         """Batch ``index`` ended unconfirmed: ``outcome`` is "unknown" (sent, no
         answer), "partly" (the server refused some of its lines) or "unwritten"."""
         with self.changes:
-            if self._sending.pop(index, None) is not None:
+            if index in self._sending:
+                self._sending.discard(index)
                 self._ended[index] = (outcome, span)
             self.changes.notify_all()
 
@@ -219,7 +227,8 @@ class _Run:
             return ""
         with self.changes:
             self.failing = True
-            if self._sending.pop(index, None) is not None:
+            if index in self._sending:
+                self._sending.discard(index)
                 self._ended[index] = (outcome, span)
             self.changes.notify_all()
             self.changes.wait_for(lambda: not self._sending)
@@ -382,7 +391,7 @@ class InfluxDBWriteClient:
         write raises in the thread that called it. The client refuses later writes.
         """
         for run in list(self._runs):
-            run.stop.set()
+            run.abandon()
         self._transport.abort()
 
     def _endpoint(self, bucket: str, precision: str, org: str | None) -> tuple[str, dict[str, str]]:
@@ -648,7 +657,7 @@ class InfluxDBWriteClient:
         return batches(parts, max_lines=self.max_batch_lines, max_bytes=self.max_batch_bytes, reading=reading)
 
     def _stop(self, run: _Run) -> None:
-        run.stop.set()
+        run.abandon()
         self._transport.abort()
 
     def _log_abandoned(self, run: _Run) -> None:
@@ -766,7 +775,7 @@ class InfluxDBWriteClient:
 
     def _send_batch(self, run: _Run, url: str, params: dict[str, str], index: int, batch: Batch) -> None:
         """Send the write's ``index``-th batch (see :meth:`_send`), unless another failed."""
-        if not run.start(index, batch):
+        if not run.start(index):
             return
         try:
             self._send(run, url, params, index, batch)
