@@ -407,13 +407,11 @@ class FrameSource(Source):
         self, slices: Iterator[Any], decoder: Decoder, points: PointIndex | None
     ) -> Iterator[Problem]:
         for part in slices:
-            texts, rows = self._written(part)
-            if points is not None:
-                keys = part.point_keys()
-                if keys is not None:
-                    points.add_keys(*keys)
-                else:
-                    points.add(texts)
+            keys = part.point_keys() if points is not None else None
+            if points is not None and keys is not None:
+                points.add_keys(*keys)
+            elif points is not None:
+                points.add(self._written(part)[0])
             refused = [
                 Problem(self.name, row, f"row {row}: {error.part}: {error.problem}")
                 for row, error in sorted(part.problems.items())
@@ -426,7 +424,8 @@ class FrameSource(Source):
                 source=self.name,
                 unit=self.unit,
             ):
-                continue  # no row refused, and no line can fail a check
+                continue  # no row refused, and no line can fail a check: no line is made a str
+            texts, rows = self._written(part)
             found = [
                 Problem(self.name, row, f"row {row}: {message}")
                 for row, message in decoder.check_lines(texts, rows, source=self.name, unit=self.unit)
