@@ -698,13 +698,17 @@ def recorder(keys: list[Any]) -> Any:
 
 def test_a_plain_frame_is_checked_without_reading_its_lines(count_calls: Any) -> None:
     """Counted, not timed: a frame with times and no row for the record encoder is
-    checked, point keys included, without the decoder or the index reading a line."""
+    checked, point keys included, without the decoder or the index reading a line,
+    and without its lines being made Python strs."""
     from influxdb_write.line_protocol import decoder as decoder_module
     from influxdb_write.line_protocol.points import PointIndex
     from influxdb_write.sources import FrameSource
 
     calls = count_calls(
-        (decoder_module.Decoder, "check_lines"), (decoder_module.Decoder, "check_entry"), (PointIndex, "keys")
+        (decoder_module.Decoder, "check_lines"),
+        (decoder_module.Decoder, "check_entry"),
+        (PointIndex, "keys"),
+        (FrameSource, "_written"),
     )
     frame = pd.DataFrame(
         {
