@@ -39,7 +39,7 @@ KEY = "influxdb_write.checkpoint"
 # checkpoint is saved when the sender takes a batch and sending goes on meanwhile,
 # so the server may hold up to six batches past it (docs/idempotency.md counts
 # them): a crash re-sends at most the unconfirmed lines plus 4% of the input plus
-# six batches, under 7% from 1,000,000 lines at the default batch size.
+# six batches: at most 7% from 1,000,000 lines at the default batch size.
 MIN_EVERY, MAX_EVERY = 5_000, 50_000
 
 

@@ -407,11 +407,12 @@ class FrameSource(Source):
         self, slices: Iterator[Any], decoder: Decoder, points: PointIndex | None
     ) -> Iterator[Problem]:
         for part in slices:
-            keys = part.point_keys() if points is not None else None
-            if points is not None and keys is not None:
-                points.add_keys(*keys)
-            elif points is not None:
-                points.add(self._written(part)[0])
+            if points is not None:
+                keys = part.point_keys()
+                if keys is not None:
+                    points.add_keys(*keys)
+                else:
+                    points.add(self._written(part)[0])
             refused = [
                 Problem(self.name, row, f"row {row}: {error.part}: {error.problem}")
                 for row, error in sorted(part.problems.items())

@@ -202,7 +202,7 @@ class _Run:
         answer), "partly" (the server refused some of its lines) or "unwritten"."""
         with self.changes:
             if index in self._sending:
-                self._sending.discard(index)
+                self._sending.remove(index)
                 self._ended[index] = (outcome, span)
             self.changes.notify_all()
 
@@ -228,7 +228,7 @@ class _Run:
         with self.changes:
             self.failing = True
             if index in self._sending:
-                self._sending.discard(index)
+                self._sending.remove(index)
                 self._ended[index] = (outcome, span)
             self.changes.notify_all()
             self.changes.wait_for(lambda: not self._sending)
