@@ -231,7 +231,7 @@ def test_an_abort_wakes_a_batch_waiting_for_its_turn(fault: FaultServer) -> None
     assert time.monotonic() - began < 1
     (error,) = raised
     assert (error.lines_written, error.unknown_lines) == (3, (1, 3))
-    assert model.firsts == [1, 4]
+    assert sorted(model.firsts) == [1, 4]  # two in flight may arrive in either order; lines 7-9 never left
 
 
 def test_retries_exhausted_beside_a_confirmed_batch_counts_it(fault: FaultServer) -> None:
