@@ -227,10 +227,7 @@ class _Run:
             return ""
         with self.changes:
             self.failing = True
-            if index in self._sending:
-                self._sending.remove(index)
-                self._ended[index] = (outcome, span)
-            self.changes.notify_all()
+            self.end(index, outcome, span)
             self.changes.wait_for(lambda: not self._sending)
             said = []
             for other in sorted({*self._early, *self._whole, *self._ended}):
